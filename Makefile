@@ -1,0 +1,44 @@
+# The README's two commands: `make book` and `make test`. Both start from nothing: they create
+# .venv, install requirements.txt and the m2d package, and fetch the pinned JavaScript from npm.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONHASHSEED := 0
+
+.PHONY: book test lint vendor env clean bench
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	# compile librosa's numba kernels once here, not in the first notebook cell or widget
+	$(BIN)/python -c "from m2d import audio; audio.warm_up()"
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+
+_vendor/.stamp: node_modules/.package-lock.json tools/vendor_js.py $(STAMP)
+	$(BIN)/python tools/vendor_js.py
+	touch $@
+
+vendor: _vendor/.stamp
+
+book: $(STAMP) _vendor/.stamp
+	$(BIN)/jupyter-book build -W -n --keep-going .
+	@echo "Open _build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests tools
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf _build _vendor

@@ -1,0 +1,246 @@
+"""Real melodies from the corpus bundled inside the ``music21`` package (nothing is downloaded).
+
+Two sources, both credited in the book's references:
+
+- ``"bach"``: the soprano line of every Bach chorale in music21's corpus (371 chorales,
+  ``music21.corpus.chorales.Iterator``);
+- ``"essen"``: a subset of the Essen Folksong Collection (Schaffrath 1995) as shipped with music21
+  (ABC files found with ``corpus.getComposer('essenFolksong')``; ``corpus.search`` finds none).
+  Its licence is non-commercial/unclear, so extracted Essen data is cached locally and never
+  committed.
+
+A melody is a sequence of (MIDI pitch, duration in quarter notes), ties merged, rests dropped,
+chords reduced to their top note. music21 parsing is slow (all Bach about 37 s here), so the
+extraction runs once and is cached on disk, keyed by the music21 version and the selection.
+
+Notebook: notebooks/01_markov.ipynb (and every chapter that uses real music)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from m2d import cache
+
+#: Bumped whenever the extraction below changes what it returns (invalidates the cache).
+EXTRACT_VERSION = 2
+
+#: Default Essen subset: German children's songs and old German songs (~520 tunes, ~16 s to parse).
+DEFAULT_ESSEN_FILES: tuple[str, ...] = ("kinder0", "altdeu10")
+
+SOURCES = ("bach", "essen")
+MIN_NOTES = 8
+
+
+@dataclass(frozen=True)
+class Melody:
+    """A monophonic melody: MIDI pitches with durations (in quarter notes).
+
+    Attributes:
+        pitches (np.ndarray): MIDI note numbers, int, shape (n,)
+        durations (np.ndarray): durations in quarter notes, float, shape (n,)
+        source (str): ``"bach"`` or ``"essen"``
+        id (str): stable identifier, e.g. ``"bach/bwv269"`` or ``"essen/kinder0/12"``
+        title (str): title from the score's metadata (may be empty)
+        tonic (int): pitch class (0 = C) of the key's tonic, as analysed by music21
+        mode (str): ``"major"`` or ``"minor"``
+    """
+
+    pitches: np.ndarray
+    durations: np.ndarray
+    source: str
+    id: str
+    title: str
+    tonic: int
+    mode: str
+
+    def __len__(self) -> int:
+        return len(self.pitches)
+
+    @property
+    def pitch_classes(self) -> np.ndarray:
+        """Pitch classes in Z12 (C = 0, ..., B = 11)."""
+        return np.mod(self.pitches, 12)
+
+    def transposed(self, semitones: int) -> Melody:
+        """The melody moved by ``semitones`` (tonic moves with it)."""
+        return replace(
+            self, pitches=self.pitches + int(semitones), tonic=(self.tonic + int(semitones)) % 12
+        )
+
+    def to_tonic(self, tonic: int = 0) -> Melody:
+        """Transpose so the key's tonic becomes pitch class ``tonic``, by the smallest shift (-6..5)."""
+        shift = (tonic - self.tonic) % 12
+        if shift > 5:
+            shift -= 12
+        return self.transposed(shift)
+
+
+def _key_of(stream) -> tuple[int, str]:
+    key = stream.analyze("key")
+    return int(key.tonic.pitchClass), str(key.mode)
+
+
+def _notes_of(stream) -> tuple[list[int], list[float]]:
+    pitches: list[int] = []
+    durations: list[float] = []
+    for el in stream.stripTies().flatten().notes:
+        if el.duration.quarterLength <= 0:  # grace notes
+            continue
+        p = max(x.midi for x in el.pitches) if el.isChord else el.pitch.midi
+        pitches.append(int(p))
+        durations.append(float(el.duration.quarterLength))
+    return pitches, durations
+
+
+def _record(part, source: str, ident: str, title: str) -> dict | None:
+    pitches, durations = _notes_of(part)
+    if len(pitches) < MIN_NOTES:
+        return None
+    tonic, mode = _key_of(part)
+    return dict(pitches=pitches, durations=durations, source=source, id=ident, title=title,
+                tonic=tonic, mode=mode)
+
+
+def _extract_bach() -> list[dict]:
+    from music21 import corpus
+
+    records = []
+    for fn in corpus.chorales.Iterator(returnType="filename"):
+        score = corpus.parse(fn)
+        title = (score.metadata.title if score.metadata else "") or fn
+        rec = _record(score.parts[0], "bach", str(fn), str(title))
+        if rec:
+            records.append(rec)
+    return records
+
+
+def _essen_paths(files: Sequence[str]) -> list:
+    from music21 import corpus
+
+    by_stem = {str(p).rsplit("/", 1)[-1].removesuffix(".abc"): p
+               for p in corpus.getComposer("essenFolksong")}
+    missing = [f for f in files if f not in by_stem]
+    if missing:
+        raise ValueError(f"unknown Essen file(s) {missing}; available: {sorted(by_stem)}")
+    return [by_stem[f] for f in files]
+
+
+def _extract_essen(files: Sequence[str]) -> list[dict]:
+    from music21 import corpus
+
+    records = []
+    for stem, path in zip(files, _essen_paths(files), strict=True):
+        opus = corpus.parse(path)
+        for i, score in enumerate(opus.scores):
+            title = (score.metadata.title if score.metadata else "") or ""
+            rec = _record(score, "essen", f"essen/{stem}/{i}", str(title))
+            if rec:
+                records.append(rec)
+    return records
+
+
+def _to_melody(rec: dict) -> Melody:
+    return Melody(
+        pitches=np.asarray(rec["pitches"], dtype=np.int64),
+        durations=np.asarray(rec["durations"], dtype=np.float64),
+        source=rec["source"], id=rec["id"], title=rec["title"], tonic=int(rec["tonic"]),
+        mode=rec["mode"],
+    )
+
+
+def _unique(melodies: list[Melody]) -> list[Melody]:
+    """Drop repeats: the chorale iterator lists some files twice, and several chorales share one
+    tune (same interval sequence and rhythm). A repeat in both training and test data would
+    flatter every model, so only the first occurrence is kept."""
+    seen: set = set()
+    out = []
+    for m in melodies:
+        sig = (np.diff(m.pitches).tobytes(), m.durations.tobytes())
+        if m.id in seen or sig in seen:
+            continue
+        seen.update((m.id, sig))
+        out.append(m)
+    return out
+
+
+def load_melodies(
+    source: str = "bach",
+    transpose_to: int | None = 0,
+    essen_files: Sequence[str] = DEFAULT_ESSEN_FILES,
+) -> list[Melody]:
+    """Melodies of one source, extracted once from music21's corpus and then read from the cache.
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        source (str): ``"bach"`` (chorale soprano lines; 371 files, repeats dropped) or ``"essen"`` (Essen folk songs)
+        transpose_to (int or None): move every melody so its tonic is this pitch class
+            (0 = C, by the smallest shift); ``None`` keeps the original keys
+        essen_files (sequence of str): which Essen ABC files (stems) make up the ``"essen"`` source
+    Returns:
+        melodies (list[Melody]): in corpus order
+    Raises:
+        ValueError: unknown source or Essen file name
+    """
+    import music21
+
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; choose one of {SOURCES}")
+    selection = list(essen_files) if source == "essen" else []
+    key = cache.cache_key(EXTRACT_VERSION, music21.__version__, source, selection)
+    build = _extract_bach if source == "bach" else (lambda: _extract_essen(tuple(essen_files)))
+    records = cache.cached(f"corpus-{source}", key, build, cache.dump_json, cache.load_json,
+                           suffix="json")
+    melodies = _unique([_to_melody(r) for r in records])
+    if transpose_to is not None:
+        melodies = [m.to_tonic(transpose_to) for m in melodies]
+    return melodies
+
+
+def split_of(melody_id: str, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> str:
+    """Deterministic split of one melody by a hash of its id: ``"train"``, ``"val"`` or ``"test"``.
+
+    Hashing the id (not shuffling a list) keeps every melody in the same split when the selection
+    grows or shrinks, so results of different chapters stay comparable.
+    Args:
+        melody_id (str): the melody's stable id
+        fractions (tuple): train, validation, test fractions summing to 1
+    Returns:
+        split (str)
+    Raises:
+        ValueError: fractions negative or not summing to 1
+    """
+    f = np.asarray(fractions, dtype=float)
+    if f.shape != (3,) or np.any(f < 0) or abs(f.sum() - 1) > 1e-9:
+        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+    u = int(hashlib.sha256(melody_id.encode()).hexdigest()[:12], 16) / 16**12
+    if u < f[0]:
+        return "train"
+    return "val" if u < f[0] + f[1] else "test"
+
+
+def train_val_test(
+    melodies: Sequence[Melody], fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+) -> dict[str, list[Melody]]:
+    """Split melodies into ``{"train", "val", "test"}`` lists with :func:`split_of` (deterministic).
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        melodies (sequence of Melody)
+        fractions (tuple): train, validation, test fractions
+    Returns:
+        splits (dict[str, list[Melody]])
+    """
+    out: dict[str, list[Melody]] = {"train": [], "val": [], "test": []}
+    for m in melodies:
+        out[split_of(m.id, fractions)].append(m)
+    return out
+
+
+def load_split(source: str = "bach", transpose_to: int | None = 0) -> dict[str, list[Melody]]:
+    """:func:`load_melodies` followed by :func:`train_val_test`: the split every chapter shares."""
+    return train_val_test(load_melodies(source, transpose_to))
