@@ -177,7 +177,8 @@ def load_melodies(
 
     Notebook: notebooks/01_markov.ipynb
     Args:
-        source (str): ``"bach"`` (chorale soprano lines; 371 files, repeats dropped) or ``"essen"`` (Essen folk songs)
+        source (str): ``"bach"`` (chorale soprano lines; 371 files, repeats dropped) or
+            ``"essen"`` (Essen folk songs)
         transpose_to (int or None): move every melody so its tonic is this pitch class
             (0 = C, by the smallest shift); ``None`` keeps the original keys
         essen_files (sequence of str): which Essen ABC files (stems) make up the ``"essen"`` source
