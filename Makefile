@@ -23,7 +23,7 @@ $(STAMP): requirements.txt pyproject.toml
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 
-_vendor/.stamp: node_modules/.package-lock.json tools/vendor_js.py $(STAMP)
+_vendor/.stamp: node_modules/.package-lock.json tools/vendor_js.py tools/widgets-config.js $(STAMP)
 	$(BIN)/python tools/vendor_js.py
 	touch $@
 

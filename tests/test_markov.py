@@ -252,3 +252,41 @@ def test_ngram_probabilities_sum_to_one(bach_split):
 def test_longest_shared_run():
     assert mk.longest_shared_run([1, 2, 3, 4], [[9, 2, 3, 4, 8], [1]]) == 3
     assert mk.longest_shared_run([5, 5], [[1, 2]]) == 0
+
+
+# ---------------------------------------------------------------- chapter helpers
+def test_monte_carlo_n_step_close_to_matrix_power():
+    P = mk.illiac_matrix()
+    est = mk.monte_carlo_n_step(P, 3, n_chains=20_000, rng=0)
+    np.testing.assert_allclose(est.sum(axis=1), 1.0)
+    np.testing.assert_allclose(est, mk.n_step(P, 3), atol=0.015)  # > 5 standard errors
+
+
+def test_embed_matrix_keeps_long_run():
+    P = mk.embed_matrix(mk.TOY_CEG, [0, 4, 7])
+    mk.check_stochastic(P)
+    pi = mk.stationary_distribution(P)
+    np.testing.assert_allclose(pi[[0, 4, 7]], mk.stationary_distribution(mk.TOY_CEG), atol=1e-12)
+    assert pi.sum() == pytest.approx(pi[[0, 4, 7]].sum())
+    with pytest.raises(ValueError, match="states"):
+        mk.embed_matrix(mk.TOY_CEG, [0, 4])
+
+
+def test_order_sweep_agrees_with_models(bach_split):
+    tab = mk.order_sweep(bach_split["train"], bach_split["val"], orders=[0, 2])
+    m = mk.NGramModel(12, 2, 0.1).fit(bach_split["train"])
+    assert tab["bits"][1] == pytest.approx(m.bits_per_note(bach_split["val"], first=6))
+    assert tab["dense_entries"][1] == 12**3 and tab["unseen"][0] == 0
+
+
+def test_high_order_chains_copy_more(bach_split):
+    train = bach_split["train"]
+    low = mk.copy_run_lengths(mk.NGramModel(12, 1, 0.0).fit(train), train, 64, 10, rng=0)
+    high = mk.copy_run_lengths(mk.NGramModel(12, 8, 0.0).fit(train), train, 64, 10, rng=0)
+    assert high.mean() > 2 * low.mean()
+
+
+def test_style_statistics_are_fractions(bach_split):
+    st = mk.style_statistics(bach_split["train"])
+    assert st["repeats"] + st["steps"] + st["leaps"] == pytest.approx(1.0)
+    assert all(0 <= v <= 1 for v in st.values())

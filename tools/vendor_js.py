@@ -3,6 +3,7 @@
 _vendor/mathjax/   <- mathjax/es5 (tex-chtml.js and the fonts/extensions it loads on demand)
 _vendor/require.js <- requirejs/require.js
 _vendor/widgets/   <- @jupyter-widgets/html-manager/dist (embed-amd.js + its chunks and fonts)
+_vendor/widgets-config.js <- tools/widgets-config.js (tells require.js where that folder is)
 
 Run by `make vendor` after `npm ci`; nothing here is committed (see .gitignore).
 """
@@ -23,6 +24,7 @@ def main() -> int:
         "mathjax": NM / "mathjax" / "es5",
         "require.js": NM / "requirejs" / "require.js",
         "widgets": NM / "@jupyter-widgets" / "html-manager" / "dist",
+        "widgets-config.js": ROOT / "tools" / "widgets-config.js",
     }
     missing = [str(p) for p in sources.values() if not p.exists()]
     if missing:

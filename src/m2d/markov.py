@@ -696,3 +696,100 @@ def reducible_example() -> np.ndarray:
     P[np.ix_(a, a)] = 1 / len(a)
     P[np.ix_(b, b)] = 1 / len(b)
     return P
+
+
+def monte_carlo_n_step(P, n: int, n_chains: int = 2000,
+                       rng: np.random.Generator | int | None = None) -> np.ndarray:
+    """Monte Carlo estimate of P^n: run ``n_chains`` chains from every state for n steps and count
+    where they end (each row's standard error is about sqrt(p (1 - p) / n_chains)).
+
+    Notebook: notebooks/01_markov.ipynb
+    Returns:
+        Phat (np.ndarray): shape (s, s), rows are empirical distributions of X_n given X_0 = i
+    """
+    A = check_stochastic(P)
+    s = len(A)
+    starts = np.repeat(np.arange(s), n_chains)
+    ends = sample_chains(A, int(n) + 1, starts, rng)[:, -1]
+    counts = np.zeros((s, s))
+    np.add.at(counts, (starts, ends), 1.0)
+    return counts / n_chains
+
+
+def embed_matrix(P_small, states: Sequence[int], n: int = 12) -> np.ndarray:
+    """Embed a chain on a subset of states into n states: rows outside ``states`` jump uniformly
+    into the subset (transient), so the long-run behaviour is that of the small chain."""
+    A = check_stochastic(P_small)
+    idx = np.asarray(states)
+    if A.shape[0] != idx.size:
+        raise ValueError(f"{A.shape[0]} x {A.shape[0]} matrix but {idx.size} states")
+    P = np.zeros((n, n))
+    P[:, idx] = 1.0 / idx.size
+    P[np.ix_(idx, idx)] = A
+    return P
+
+
+def order_sweep(train: Iterable, heldout: Iterable, orders: Sequence[int] = range(7),
+                n_states: int = 12, alpha: float = 0.1, first: int = 6) -> dict[str, np.ndarray]:
+    """Fit k-th order chains for each k and measure them on held-out sequences (Proposition 21.1
+    in practice): bits per note, fraction of unseen contexts, contexts seen, dense matrix size.
+
+    All orders are scored on the same positions t >= ``first`` so the numbers are comparable.
+
+    Notebook: notebooks/01_markov.ipynb
+    Returns:
+        table (dict): arrays ``order``, ``bits``, ``unseen``, ``contexts_seen``, ``dense_entries``
+    """
+    train, heldout = list(train), list(heldout)
+    rows = []
+    for k in orders:
+        m = NGramModel(n_states, int(k), alpha).fit(train)
+        lp, unseen = m.log2_probs(heldout, first)
+        rows.append((k, -lp.mean(), unseen / lp.size, m.n_contexts_seen,
+                     float(kth_order_parameter_count(n_states, int(k)))))
+    cols = np.array(rows, dtype=float).T
+    return {"order": cols[0].astype(int), "bits": cols[1], "unseen": cols[2],
+            "contexts_seen": cols[3].astype(int), "dense_entries": cols[4]}
+
+
+def copy_run_lengths(model: NGramModel, train: Sequence, length: int = 64, n_samples: int = 20,
+                     rng: np.random.Generator | int | None = None) -> np.ndarray:
+    """Sample ``n_samples`` melodies from ``model`` (each seeded with the opening context of a random
+    training melody) and return, for each, :func:`longest_shared_run` with the training set.
+
+    Notebook: notebooks/01_markov.ipynb
+    """
+    rng = np.random.default_rng(rng)
+    seqs = [s for s in _as_sequences(train, model.n_states) if len(s) > model.order]
+    out = np.empty(n_samples, dtype=int)
+    for i in range(n_samples):
+        prefix = seqs[rng.integers(len(seqs))][: model.order]
+        out[i] = longest_shared_run(model.sample(length, prefix, rng)[model.order:], seqs)
+    return out
+
+
+#: Pitch classes outside C major / the tonic triad of C (after transposition to tonic C).
+CHROMATIC = (1, 3, 6, 8, 10)
+TONIC_TRIAD = (0, 4, 7)
+
+
+def style_statistics(melodies: Sequence) -> dict[str, float]:
+    """Numbers that tell two styles apart: shares of repeated notes, steps (1-2 semitones) and leaps
+    (>= 3 semitones) among melodic moves, and the stationary share of the tonic triad and of the
+    chromatic (non-C-major) pitch classes in the fitted first-order chain.
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        melodies (sequence of Melody): with MIDI ``pitches``
+    Returns:
+        stats (dict[str, float]): fractions in [0, 1]
+    """
+    iv = np.concatenate([np.abs(np.diff(m.pitches)) for m in melodies])
+    pi = stationary_distribution(fit_transition_matrix(melodies, smoothing=0.5))
+    return {
+        "repeats": float(np.mean(iv == 0)),
+        "steps": float(np.mean((iv >= 1) & (iv <= 2))),
+        "leaps": float(np.mean(iv >= 3)),
+        "tonic_triad": float(pi[list(TONIC_TRIAD)].sum()),
+        "chromatic": float(pi[list(CHROMATIC)].sum()),
+    }

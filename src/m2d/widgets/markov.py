@@ -1,0 +1,293 @@
+"""Part I widgets: the transition-matrix editor (edit P, see pi, hear a melody) and the P^n explorer.
+
+Both are thin layers over :mod:`m2d.markov`: every control is an attribute, and ``update()`` recomputes
+everything, so tests drive them by setting values. Invalid input never raises into the page: the
+:func:`m2d.markov.check_stochastic` message appears beside the grid and the user's edit is kept.
+
+Notebook: notebooks/01_markov.ipynb
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+
+import ipywidgets as W
+import matplotlib
+
+matplotlib.use(matplotlib.get_backend())  # keep whatever backend the session chose
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from m2d import audio, markov, plotting  # noqa: E402
+
+NAMES = markov.PITCH_CLASSES
+#: Row-sum tolerance of the editor's strict mode.
+STRICT_ATOL = 5e-3
+
+
+@cache
+def _fitted(source: str) -> np.ndarray:
+    from m2d import corpus
+
+    return markov.fit_transition_matrix(corpus.load_split(source)["train"], order=1, smoothing=0.5)
+
+
+def presets() -> dict[str, np.ndarray]:
+    """The editor's preset 12x12 matrices (corpus fits are computed on first use, then memoised)."""
+    return {
+        "Illiac-style": markov.illiac_matrix(),
+        "uniform": np.full((12, 12), 1 / 12),
+        "stepwise": markov.stepwise_matrix(),
+        "toy C-E-G": markov.embed_matrix(markov.TOY_CEG, [0, 4, 7]),
+        "Bach-fitted": _fitted("bach"),
+        "Essen-fitted": _fitted("essen"),
+    }
+
+
+def parse_grid(texts: list[list[str]]) -> np.ndarray:
+    """Parse the editor's 12x12 text cells into numbers.
+
+    Raises:
+        ValueError: a cell that is not a number, naming its row and column by note name
+    """
+    A = np.empty((len(texts), len(texts[0])))
+    for i, row in enumerate(texts):
+        for j, t in enumerate(row):
+            try:
+                A[i, j] = float(t)
+            except ValueError:
+                raise ValueError(f"entry ({NAMES[i]} -> {NAMES[j]}) = {t!r} is not a number") from None
+    return A
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3f}".rstrip("0").rstrip(".") if x else "0"
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=72)
+    return buf.getvalue()
+
+
+class TransitionMatrixEditor:
+    """Edit a 12x12 transition matrix; see it, its stationary distribution, and hear its melody.
+
+    Controls: ``preset``, the 12x12 ``cells`` (Text), ``normalize`` (button), ``strict`` (rows must
+    already sum to 1; otherwise rows are normalised on the fly), ``seed``, ``length``, ``start``,
+    ``tempo``. State after ``update()``: ``P``, ``pi``, ``melody`` (MIDI), ``signal`` (audio),
+    ``error`` (message or None), ``image`` (PNG bytes of the figure).
+
+    Notebook: notebooks/01_markov.ipynb
+    """
+
+    def __init__(self, preset: str = "Illiac-style", seed: int = 0, length: int = 32,
+                 start: str = "C", tempo: int = 132):
+        self._presets = presets()
+        self._busy = False
+        self._exact: np.ndarray | None = None
+        self._shown: list[list[str]] = []
+        cell = W.Layout(width="52px", margin="1px")
+        self.cells = [[W.Text(layout=cell, continuous_update=False) for _ in NAMES] for _ in NAMES]
+        self.preset = W.Dropdown(options=list(self._presets), value=preset, description="preset")
+        self.normalize = W.Button(description="normalise rows", tooltip="divide each row by its sum")
+        self.strict = W.Checkbox(value=False, description="strict (rows must sum to 1)", indent=False)
+        self.seed = W.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed",
+                                     layout=W.Layout(width="160px"))
+        wide = W.Layout(width="300px")
+        self.length = W.IntSlider(value=length, min=8, max=128, description="notes", layout=wide)
+        self.start = W.Dropdown(options=list(NAMES), value=start, description="start",
+                                layout=W.Layout(width="160px"))
+        self.tempo = W.IntSlider(value=tempo, min=60, max=240, step=4, description="tempo", layout=wide)
+        self.message = W.HTML()
+        self.picture = W.Image(format="png")
+        self.player = W.Output()
+        self.P = self.pi = self.melody = self.signal = self.error = None
+        self.image = b""
+        self._fig, axes = plt.subplots(1, 3, figsize=(13, 3.4),
+                                       gridspec_kw={"width_ratios": [1, 1.1, 2]})
+        self._axes = axes
+        plt.close(self._fig)
+
+        self.preset.observe(lambda _: self.load_preset(), names="value")
+        self.normalize.on_click(lambda _: self.normalize_rows())
+        for row in self.cells:
+            for c in row:
+                c.observe(self._changed, names="value")
+        for w in (self.strict, self.seed, self.length, self.start, self.tempo):
+            w.observe(self._changed, names="value")
+        self.load_preset()
+
+    # -- model side ---------------------------------------------------------------------------
+    def texts(self) -> list[list[str]]:
+        """The grid's current text, row by row."""
+        return [[c.value for c in row] for row in self.cells]
+
+    def set_matrix(self, P) -> None:
+        """Write matrix P into the grid (one update afterwards, not 144)."""
+        A = np.asarray(P, dtype=float)
+        self._exact, self._shown = A.copy(), [[_fmt(v) for v in row] for row in A]
+        self._busy = True
+        try:
+            for i, row in enumerate(self.cells):
+                for j, c in enumerate(row):
+                    c.value = self._shown[i][j]
+        finally:
+            self._busy = False
+        self.update()
+
+    def load_preset(self) -> None:
+        self.set_matrix(self._presets[self.preset.value])
+
+    def normalize_rows(self) -> None:
+        """The 'normalise rows' button: divide each row by its sum (errors are shown, not raised)."""
+        try:
+            texts = self.texts()
+            A = self._exact if texts == self._shown else parse_grid(texts)
+            self.set_matrix(markov.normalize_rows(A))
+        except ValueError as exc:
+            self._show_error(str(exc))
+
+    def current_matrix(self) -> np.ndarray:
+        """The grid as a stochastic matrix (normalised unless strict).
+
+        Raises:
+            ValueError: the problem with the user's numbers
+        """
+        texts = self.texts()
+        # untouched since the last preset/normalise: use the exact matrix, not its 3-digit display
+        A = self._exact if texts == self._shown else parse_grid(texts)
+        if not self.strict.value:
+            A = markov.normalize_rows(A)
+        # strict: typed numbers such as 0.333 + 0.333 + 0.333 count as summing to 1
+        return markov.check_stochastic(A, atol=STRICT_ATOL if self.strict.value else 1e-8)
+
+    def _changed(self, _change=None) -> None:
+        if not self._busy:
+            self.update()
+
+    def _show_error(self, msg: str) -> None:
+        self.error = msg
+        self.message.value = f"<span style='color:#b00020'>&#9888; {msg}</span>"
+
+    def update(self) -> None:
+        """Recompute from the controls; on invalid input show the message and keep everything else."""
+        try:
+            P = markov.normalize_rows(self.current_matrix())  # absorb strict-mode round-off
+            pi = markov.stationary_distribution(P)
+        except ValueError as exc:
+            self._show_error(str(exc))
+            return
+        self.error = None
+        self.P, self.pi = P, pi
+        pcs = markov.sample_melody(P, self.length.value, self.start.value, rng=self.seed.value)
+        self.melody = markov.pcs_to_midi(pcs)
+        self.signal = audio.synthesize(self.melody, 0.5, tempo=self.tempo.value)
+        ent = -np.sum(np.where(P > 0, P * np.log2(np.where(P > 0, P, 1)), 0), axis=1) @ pi
+        self.message.value = (f"<span style='color:#1b5e20'>&#10003; stochastic; entropy rate "
+                              f"{ent:.2f} bits/note</span>")
+        self._draw()
+        self.player.clear_output(wait=True)
+        with self.player:
+            from IPython.display import display
+
+            display(audio.play(self.signal))
+
+    def _draw(self) -> None:
+        a0, a1, a2 = self._axes
+        for ax in self._axes:
+            ax.clear()
+        plotting.matrix_heatmap(a0, self.P, NAMES, title="transition matrix P")
+        plotting.distribution_bars(a1, self.pi, NAMES, title=r"stationary $\pi$ ($\pi P = \pi$)")
+        plotting.piano_roll(a2, self.melody, 0.5, title=f"sampled melody (seed {self.seed.value})")
+        self._fig.tight_layout()
+        self.image = _png(self._fig)
+        self.picture.value = self.image
+
+    # -- view side ----------------------------------------------------------------------------
+    @property
+    def widget(self) -> W.Widget:
+        label = W.Layout(width="32px", margin="1px")
+        header = W.HBox([W.Label("", layout=label)]
+                        + [W.Label(n, layout=W.Layout(width="52px", margin="1px")) for n in NAMES])
+        rows = [W.HBox([W.Label(NAMES[i], layout=label)] + row) for i, row in enumerate(self.cells)]
+        controls = W.VBox([W.HBox([self.preset, self.normalize, self.strict]),
+                           W.HBox([self.seed, self.start]), W.HBox([self.length, self.tempo])])
+        return W.VBox([controls, self.message, W.VBox([header] + rows), self.picture, self.player])
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class PowerExplorer:
+    """Chapman-Kolmogorov explorer: P^n as a heatmap beside a Monte Carlo estimate, and the TV
+    distance ||delta_start P^t - pi|| against t with n marked (Theorems 21.1-21.2).
+
+    Controls: ``preset``, ``n``, ``start``, ``chains``. State: ``Pn``, ``estimate``, ``tv``, ``image``.
+
+    Notebook: notebooks/01_markov.ipynb
+    """
+
+    def __init__(self, preset: str = "Illiac-style", n: int = 1, start: str = "C", chains: int = 2000,
+                 seed: int = 0):
+        self._presets = {k: v for k, v in presets().items()}
+        self.preset = W.Dropdown(options=list(self._presets), value=preset, description="chain")
+        self.n = W.IntSlider(value=n, min=0, max=40, description="n")
+        self.start = W.Dropdown(options=list(NAMES), value=start, description="start",
+                                layout=W.Layout(width="160px"))
+        self.chains = W.IntSlider(value=chains, min=100, max=10_000, step=100, description="MC chains")
+        self.seed = seed
+        self.message = W.HTML()
+        self.picture = W.Image(format="png")
+        self.Pn = self.estimate = self.tv = None
+        self.image = b""
+        self._fig, self._axes = plt.subplots(1, 3, figsize=(13, 3.6))
+        plt.close(self._fig)
+        for w in (self.preset, self.n, self.start, self.chains):
+            w.observe(lambda _: self.update(), names="value")
+        self.update()
+
+    def update(self) -> None:
+        try:
+            P = self._presets[self.preset.value]
+            n = self.n.value
+            self.Pn = markov.n_step(P, n)
+            self.estimate = markov.monte_carlo_n_step(P, n, self.chains.value, rng=self.seed)
+            pi = markov.stationary_distribution(P)
+        except ValueError as exc:
+            self.message.value = f"<span style='color:#b00020'>&#9888; {exc}</span>"
+            return
+        s = NAMES.index(self.start.value)
+        t_max = max(40, n)
+        self.tv = markov.tv_distance(
+            np.array([markov.n_step(P, t)[s] for t in range(t_max + 1)]), pi)
+        err = np.abs(self.Pn - self.estimate).max()
+        self.message.value = (f"max |P^n - Monte Carlo| = {err:.3f} "
+                              f"(standard error about {0.5 / np.sqrt(self.chains.value):.3f})")
+        a0, a1, a2 = self._axes
+        for ax in self._axes:
+            ax.clear()
+        vmax = max(self.Pn.max(), self.estimate.max())
+        plotting.matrix_heatmap(a0, self.Pn, NAMES, title=f"$P^{{{n}}}$ (matrix power)", vmax=vmax)
+        plotting.matrix_heatmap(a1, self.estimate, NAMES, vmax=vmax,
+                                title=f"Monte Carlo, {self.chains.value} chains per start")
+        a2.semilogy(np.arange(t_max + 1), np.maximum(self.tv, 1e-16), "C0.-")
+        a2.axvline(n, color="C3", ls="--")
+        a2.set_xlabel("t")
+        a2.set_title(rf"$\|\delta_{{{self.start.value}}} P^t - \pi\|_{{TV}}$")
+        self._fig.tight_layout()
+        self.image = _png(self._fig)
+        self.picture.value = self.image
+
+    @property
+    def widget(self) -> W.Widget:
+        return W.VBox([W.HBox([self.preset, self.start]), W.HBox([self.n, self.chains]),
+                       self.message, self.picture])
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
