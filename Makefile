@@ -31,6 +31,7 @@ vendor: _vendor/.stamp
 
 book: $(STAMP) _vendor/.stamp
 	$(BIN)/jupyter-book build -W -n --keep-going .
+	$(BIN)/python tools/check_audio.py   # every embedded sound is audible and unclipped
 	@echo "Open _build/html/index.html"
 
 test: $(STAMP)

@@ -195,13 +195,23 @@ class TransitionMatrixEditor:
             display(audio.play(self.signal))
 
     def _draw(self) -> None:
+        """Redraw in place: the heatmap and bars update their data; only the piano roll is rebuilt,
+        and the layout is computed once (tight_layout and new artists dominate redraw time)."""
         a0, a1, a2 = self._axes
-        for ax in self._axes:
-            ax.clear()
-        plotting.matrix_heatmap(a0, self.P, NAMES, title="transition matrix P")
-        plotting.distribution_bars(a1, self.pi, NAMES, title=r"stationary $\pi$ ($\pi P = \pi$)")
+        if not hasattr(self, "_im"):
+            self._im = plotting.matrix_heatmap(a0, self.P, NAMES, title="transition matrix P")
+            self._bars = a1.bar(np.arange(12), self.pi, color="C1")
+            a1.set_xticks(np.arange(12), NAMES)
+            a1.set_title(r"stationary $\pi$ ($\pi P = \pi$)")
+            plotting.piano_roll(a2, self.melody, 0.5)
+            self._fig.tight_layout()
+        self._im.set_data(self.P)
+        self._im.set_clim(0, max(self.P.max(), 1e-12))
+        for bar, h in zip(self._bars, self.pi, strict=True):
+            bar.set_height(h)
+        a1.set_ylim(0, max(self.pi.max() * 1.1, 1e-12))
+        a2.clear()
         plotting.piano_roll(a2, self.melody, 0.5, title=f"sampled melody (seed {self.seed.value})")
-        self._fig.tight_layout()
         self.image = _png(self._fig)
         self.picture.value = self.image
 
