@@ -290,3 +290,21 @@ def test_style_statistics_are_fractions(bach_split):
     st = mk.style_statistics(bach_split["train"])
     assert st["repeats"] + st["steps"] + st["leaps"] == pytest.approx(1.0)
     assert all(0 <= v <= 1 for v in st.values())
+
+
+def test_pentatonic_example_21_1():
+    P = mk.check_stochastic(mk.PENTATONIC)
+    C, D, E, G = 0, 1, 2, 3
+    assert P[C, D] == P[C, G] == P[D, E] == P[E, G] == 0.3
+    terms = mk.two_step_terms(P, C, E)
+    assert terms.sum() == pytest.approx(mk.n_step(P, 2)[C, E])
+    assert terms[D] == pytest.approx(0.3 * 0.3)
+    assert mk.sequence_probability(P, [C, D, E, G]) == pytest.approx(0.027)
+
+
+def test_parse_matrix():
+    np.testing.assert_array_equal(mk.parse_matrix("1 0; 0.5, 0.5"), [[1, 0], [0.5, 0.5]])
+    with pytest.raises(ValueError, match="'x' is not a number"):
+        mk.parse_matrix("1 x\n0 1")
+    with pytest.raises(ValueError, match="different lengths"):
+        mk.parse_matrix("1 0 0; 1 0")

@@ -793,3 +793,50 @@ def style_statistics(melodies: Sequence) -> dict[str, float]:
         "tonic_triad": float(pi[list(TONIC_TRIAD)].sum()),
         "chromatic": float(pi[list(CHROMATIC)].sum()),
     }
+
+
+#: Example 21.1: a chain on the pentatonic scale {C, D, E, G, A}. The page fixes P(C->D) = P(C->G)
+#: = 0.3, P(D->E) = 0.3 and P(E->G) = 0.3; every other entry is ours, chosen so each row sums to 1
+#: with most weight on stepwise motion within the scale.
+PENTATONIC_LABELS = ("C", "D", "E", "G", "A")
+PENTATONIC = np.array([
+    #  C    D    E    G    A
+    [0.1, 0.3, 0.2, 0.3, 0.1],  # from C
+    [0.2, 0.1, 0.3, 0.2, 0.2],  # from D
+    [0.2, 0.2, 0.1, 0.3, 0.2],  # from E
+    [0.3, 0.1, 0.2, 0.1, 0.3],  # from G
+    [0.2, 0.1, 0.1, 0.4, 0.2],  # from A
+])
+
+
+def two_step_terms(P, i: int, j: int) -> np.ndarray:
+    """The terms P[i, k] P[k, j] of the Chapman-Kolmogorov sum (P^2)[i, j] = sum_k P[i, k] P[k, j]
+    (Theorem 21.1 with n = 2), one per intermediate state k.
+
+    Notebook: notebooks/04_examples.ipynb
+    """
+    A = check_stochastic(P)
+    return A[i, :] * A[:, j]
+
+
+def parse_matrix(text: str) -> np.ndarray:
+    """Parse a matrix typed as rows separated by newlines or ';', entries by spaces or commas.
+
+    Raises:
+        ValueError: an entry that is not a number (quoted), or rows of different lengths
+    """
+    rows = [r for r in re.split(r"[;\n]", text) if r.strip()]
+    out = []
+    for i, r in enumerate(rows):
+        vals = []
+        for tok in re.split(r"[,\s]+", r.strip()):
+            try:
+                vals.append(float(tok))
+            except ValueError:
+                raise ValueError(f"row {i}: {tok!r} is not a number") from None
+        out.append(vals)
+    if not out:
+        raise ValueError("empty matrix")
+    if len({len(r) for r in out}) != 1:
+        raise ValueError(f"rows have different lengths: {[len(r) for r in out]}")
+    return np.array(out)

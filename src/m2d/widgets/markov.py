@@ -9,7 +9,6 @@ Notebook: notebooks/01_markov.ipynb
 
 from __future__ import annotations
 
-import io
 from functools import cache
 
 import ipywidgets as W
@@ -20,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from m2d import audio, markov, plotting  # noqa: E402
+from m2d.widgets._common import error_html, ok_html, png  # noqa: E402
 
 NAMES = markov.PITCH_CLASSES
 #: Row-sum tolerance of the editor's strict mode.
@@ -63,12 +63,6 @@ def parse_grid(texts: list[list[str]]) -> np.ndarray:
 
 def _fmt(x: float) -> str:
     return f"{x:.3f}".rstrip("0").rstrip(".") if x else "0"
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=72)
-    return buf.getvalue()
 
 
 class TransitionMatrixEditor:
@@ -169,7 +163,7 @@ class TransitionMatrixEditor:
 
     def _show_error(self, msg: str) -> None:
         self.error = msg
-        self.message.value = f"<span style='color:#b00020'>&#9888; {msg}</span>"
+        self.message.value = error_html(msg)
 
     def update(self) -> None:
         """Recompute from the controls; on invalid input show the message and keep everything else."""
@@ -185,8 +179,7 @@ class TransitionMatrixEditor:
         self.melody = markov.pcs_to_midi(pcs)
         self.signal = audio.synthesize(self.melody, 0.5, tempo=self.tempo.value)
         ent = -np.sum(np.where(P > 0, P * np.log2(np.where(P > 0, P, 1)), 0), axis=1) @ pi
-        self.message.value = (f"<span style='color:#1b5e20'>&#10003; stochastic; entropy rate "
-                              f"{ent:.2f} bits/note</span>")
+        self.message.value = ok_html(f"stochastic; entropy rate {ent:.2f} bits/note")
         self._draw()
         self.player.clear_output(wait=True)
         with self.player:
@@ -212,7 +205,7 @@ class TransitionMatrixEditor:
         a1.set_ylim(0, max(self.pi.max() * 1.1, 1e-12))
         a2.clear()
         plotting.piano_roll(a2, self.melody, 0.5, title=f"sampled melody (seed {self.seed.value})")
-        self.image = _png(self._fig)
+        self.image = png(self._fig)
         self.picture.value = self.image
 
     # -- view side ----------------------------------------------------------------------------
@@ -268,7 +261,7 @@ class PowerExplorer:
             self.estimate = markov.monte_carlo_n_step(P, n, self.chains.value, rng=self.seed)
             pi = markov.stationary_distribution(P)
         except ValueError as exc:
-            self.message.value = f"<span style='color:#b00020'>&#9888; {exc}</span>"
+            self.message.value = error_html(str(exc))
             return
         s = NAMES.index(self.start.value)
         t_max = max(40, n)
@@ -289,7 +282,7 @@ class PowerExplorer:
         a2.set_xlabel("t")
         a2.set_title(rf"$\|\delta_{{{self.start.value}}} P^t - \pi\|_{{TV}}$")
         self._fig.tight_layout()
-        self.image = _png(self._fig)
+        self.image = png(self._fig)
         self.picture.value = self.image
 
     @property
