@@ -29,8 +29,14 @@ _vendor/.stamp: node_modules/.package-lock.json tools/vendor_js.py tools/widgets
 
 vendor: _vendor/.stamp
 
-book: $(STAMP) _vendor/.stamp
-	$(BIN)/jupyter-book build -W -n --keep-going .
+# The execution cache keys on notebook content only: when the library changes, drop it so every
+# page shows what the current code computes (and make Sphinx re-read every page).
+_build/.src-stamp: $(shell find src -name '*.py' -o -name '*.json' | sort)
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute
+	mkdir -p _build && touch $@
+
+book: $(STAMP) _vendor/.stamp _build/.src-stamp
+	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build -W -n --keep-going .
 	$(BIN)/python tools/check_audio.py   # every embedded sound is audible and unclipped
 	@echo "Open _build/html/index.html"
 

@@ -1,6 +1,6 @@
 """Listen-check of the built book: every embedded <audio> must be audible and unclipped.
 
-Scans _build/html/**/*.html for base64 WAV data URIs (IPython.display.Audio embeds them), decodes
+Scans _build/html/**/*.html for base64 WAV/MP3 data URIs (players and frame players), decodes
 each with soundfile and prints its length, RMS and peak. Exits non-zero when a clip is shorter than
 0.2 s, has RMS below 0.005 (silence), or more than 0.1 % of its samples at full scale (clipping).
 Run by `make book` after the build.
@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-SRC = re.compile(r'<source src="data:audio/(?:x-)?wav;base64,([A-Za-z0-9+/=\s]+)"')
+# <audio>/<source> players and the clips inside static frame players (JSON): WAV or MP3 data URIs
+SRC = re.compile(r'data:audio/(?:x-wav|wav|mpeg);base64,([A-Za-z0-9+/=]+)')
 
 
 def main(root: str = "_build/html") -> int:

@@ -94,22 +94,61 @@ def synthesize(
     return y.astype(np.float32)
 
 
-def play(y: np.ndarray, sr: int = SR):
-    """An ``IPython.display.Audio`` player for signal ``y`` (embedded as WAV: works offline).
+#: Sample rate of the sound embedded in the pages (MP3 keeps a 4 s clip near 15 kB; the book's
+#: spectrograms stop at FMAX = 8 kHz, the Nyquist frequency of this rate).
+CLIP_SR = 16000
+
+
+def encode_mp3(y: np.ndarray, sr: int = SR) -> bytes:
+    """Encode a signal in [-1, 1] as mono MP3 at CLIP_SR (libsndfile through soundfile).
+
+    A WAV of 10 s at 22.05 kHz is 440 kB in a page; the MP3 is about 35 kB.
+    Raises:
+        ValueError: empty, non-finite or out-of-range signal
+    """
+    import io
+
+    import librosa
+    import soundfile as sf
+
+    y = np.asarray(y, dtype=np.float32)
+    if y.size == 0 or not np.all(np.isfinite(y)):
+        raise ValueError("signal must be non-empty and finite")
+    if np.abs(y).max() > 1:
+        raise ValueError("signal exceeds [-1, 1]; scale it first (it would clip)")
+    if sr != CLIP_SR:
+        y = librosa.resample(y, orig_sr=sr, target_sr=CLIP_SR)
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(y, -1, 1), CLIP_SR, format="MP3")
+    return buf.getvalue()
+
+
+class Player:
+    """An audio player for notebooks and the HTML book: the sound embedded as an MP3 data URI
+    (works offline; a tenth of the size of IPython's WAV). ``signal``/``sr`` keep the samples."""
+
+    def __init__(self, y: np.ndarray, sr: int = SR):
+        self.signal = np.asarray(y, dtype=np.float32)
+        self.sr = sr
+        self.data = encode_mp3(self.signal, sr)
+
+    def _repr_html_(self) -> str:
+        import base64
+
+        b64 = base64.b64encode(self.data).decode()
+        return (f'<audio controls preload="metadata"><source src="data:audio/mpeg;base64,{b64}" '
+                f'type="audio/mpeg"></audio>')
+
+
+def play(y: np.ndarray, sr: int = SR) -> Player:
+    """An audio player for signal ``y`` (embedded MP3; works offline and in the HTML book).
 
     The signal is not re-normalised, so relative loudness between players is kept; it must lie
     in [-1, 1].
     Raises:
         ValueError: non-finite samples or samples outside [-1, 1]
     """
-    from IPython.display import Audio
-
-    y = np.asarray(y, dtype=np.float32)
-    if not np.all(np.isfinite(y)):
-        raise ValueError("signal contains NaN or inf")
-    if np.abs(y).max(initial=0) > 1:
-        raise ValueError("signal exceeds [-1, 1]; scale it first (it would clip)")
-    return Audio(y, rate=sr, normalize=False)
+    return Player(y, sr)
 
 
 def play_melody(pitches, durations=0.5, tempo: float = 120.0, sr: int = SR):

@@ -4,3 +4,15 @@ One submodule per chapter: :mod:`m2d.widgets.markov` (Part I), and the Part II/I
 widget exposes its controls as attributes and an ``update()`` that tests can drive without a
 browser; invalid input shows a message beside the controls and keeps the user's edit.
 """
+
+import os
+
+
+def live_widgets() -> bool:
+    """False while the HTML book is being built (``M2D_HTML_BUILD=1``, set by ``make book``).
+
+    A live ipywidget cannot run in a static page; there its precomputed counterpart
+    (:mod:`m2d.static`) stands in, so chapters create the live widget only when this is True
+    (Jupyter, Binder, Colab, the test suite) and the page does not carry its dead state.
+    """
+    return not os.environ.get("M2D_HTML_BUILD")

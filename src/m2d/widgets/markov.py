@@ -294,3 +294,57 @@ class PowerExplorer:
         from IPython.display import display
 
         display(self.widget)
+
+
+def editor_static(preset_names=None, seeds=(1, 2, 3, 4), length: int = 24, tempo: int = 132):
+    """The editor's static counterpart for the HTML book: its own picture and sound for every
+    (preset, seed) pair, precomputed by driving a real :class:`TransitionMatrixEditor`.
+
+    Notebook: notebooks/01_markov.ipynb
+    Returns:
+        player (IPython.display.HTML): a frame player (see :mod:`m2d.static`)
+    """
+    from m2d import static
+
+    ed = TransitionMatrixEditor(length=length, tempo=tempo)
+    names = list(preset_names or ed.preset.options)
+
+    def make(preset: str, seed: int) -> static.Frame:
+        ed.preset.value = preset
+        ed.seed.value = int(seed)
+        notes = " ".join(NAMES[m % 12] for m in ed.melody[:12])
+        return static.Frame(ed.image, static.encode_clip(ed.signal, audio.SR),
+                            caption=f"{preset}, seed {seed}: {notes} …")
+
+    params = {"preset": names, "seed": list(seeds)}
+    frames = static.render_frames(params, make)
+    return static.frame_player(params, frames, sliders=("seed",),
+                               title="Transition-matrix editor (static version: presets x seeds)")
+
+
+def explorer_static(preset_names=("Illiac-style", "stepwise", "Bach-fitted"),
+                    ns=(0, 1, 2, 3, 5, 8, 13, 21), start: str = "C"):
+    """The P^n explorer's static counterpart: its picture for every (chain, n), precomputed by
+    driving a real :class:`PowerExplorer`.
+
+    Notebook: notebooks/01_markov.ipynb
+    """
+    from m2d import static
+
+    ex = PowerExplorer(start=start)
+
+    def make(chain: str, n: int) -> static.Frame:
+        ex.preset.value = chain
+        ex.n.value = int(n)
+        return static.Frame(ex.image, None, caption=_strip_tags(ex.message.value))
+
+    params = {"chain": list(preset_names), "n": list(ns)}
+    return static.frame_player(params, static.render_frames(params, make), sliders=("n",),
+                               title="P^n explorer (static version: chains x n)")
+
+
+def _strip_tags(s: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", s))
