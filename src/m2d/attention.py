@@ -79,3 +79,229 @@ def scaled_dot_product_attention(Q, K, V, mask=None, scale: float | None = None
                              f"{scores.shape}") from None
     weights = softmax(scores, axis=-1)
     return weights @ V.astype(float), weights
+
+
+def _check_matrix(name: str, a, ndim: int | None = None) -> np.ndarray:
+    a = np.asarray(a)
+    if not np.issubdtype(a.dtype, np.number) or np.issubdtype(a.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be a real numeric array, got dtype {a.dtype}")
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
+    return a.astype(float)
+
+
+def project_qkv(X, W_q, W_k, W_v) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Queries, keys and values Q = X W^Q, K = X W^K, V = X W^V (Definition 21.5).
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        X (np.ndarray): token embeddings as rows, shape (..., n, d_model)
+        W_q, W_k (np.ndarray): shape (d_model, d_k)
+        W_v (np.ndarray): shape (d_model, d_v)
+    Returns:
+        Q, K (np.ndarray): shape (..., n, d_k); V (np.ndarray): shape (..., n, d_v)
+    Raises:
+        ValueError: non-numeric input, X with fewer than 2 dimensions, a W that is not 2-D or whose
+            row count differs from d_model, W_q and W_k of different widths
+    """
+    X = _check_matrix("X", X)
+    if X.ndim < 2:
+        raise ValueError(f"X must have at least 2 dimensions (tokens, features), got shape {X.shape}")
+    Ws = [_check_matrix(name, W, 2) for name, W in (("W_q", W_q), ("W_k", W_k), ("W_v", W_v))]
+    for name, W in zip(("W_q", "W_k", "W_v"), Ws, strict=True):
+        if W.shape[0] != X.shape[-1]:
+            raise ValueError(f"{name} has {W.shape[0]} rows but X has d_model = {X.shape[-1]} columns")
+    if Ws[0].shape[1] != Ws[1].shape[1]:
+        raise ValueError(f"W_q and W_k need the same width d_k, got {Ws[0].shape[1]} and {Ws[1].shape[1]}")
+    return X @ Ws[0], X @ Ws[1], X @ Ws[2]
+
+
+def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads: int, mask=None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """MultiHead(X) = Concat(head_1, ..., head_h) W^O with head_i = Attention(X W_i^Q, X W_i^K, X W_i^V)
+    (Definition 21.7).
+
+    The per-head projections W_i^Q are the i-th block of d_model / h columns of W_q (likewise for
+    W_k, W_v), the layout of ``torch.nn.MultiheadAttention``: with its ``in_proj_weight`` split into
+    three (E, E) blocks, ``W_q = block_q.T``, and ``W_o = out_proj.weight.T`` (biases zero).
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        X (np.ndarray): token embeddings, shape (..., n, d_model)
+        W_q, W_k, W_v (np.ndarray): shape (d_model, d_model)
+        W_o (np.ndarray): shape (d_model, d_out)
+        n_heads (int): number of heads h; d_model must be divisible by h
+        mask (np.ndarray of bool): broadcastable to (n, n), True = keep (e.g. :func:`causal_mask`)
+    Returns:
+        output (np.ndarray): shape (..., n, d_out)
+        weights_per_head (np.ndarray): shape (..., h, n, n); each row is a probability vector
+    Raises:
+        ValueError: n_heads not a positive integer dividing d_model, shapes that do not fit,
+            non-numeric input, a bad mask
+    """
+    if isinstance(n_heads, bool) or not isinstance(n_heads, (int, np.integer)) or n_heads < 1:
+        raise ValueError(f"n_heads must be a positive integer, got {n_heads!r}")
+    Q, K, V = project_qkv(X, W_q, W_k, W_v)
+    W_o = _check_matrix("W_o", W_o, 2)
+    d_model = Q.shape[-1]
+    if d_model % n_heads or V.shape[-1] % n_heads:
+        raise ValueError(f"d_model = {d_model} is not divisible by n_heads = {n_heads}")
+    if W_o.shape[0] != V.shape[-1]:
+        raise ValueError(f"W_o has {W_o.shape[0]} rows but the concatenated heads have {V.shape[-1]} columns")
+
+    def split(a: np.ndarray) -> np.ndarray:  # (..., n, h*d) -> (..., h, n, d)
+        return np.swapaxes(a.reshape(*a.shape[:-1], n_heads, a.shape[-1] // n_heads), -2, -3)
+
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.dtype != bool:
+            raise ValueError(f"mask must be boolean (True = keep), got dtype {mask.dtype}")
+    heads, weights = scaled_dot_product_attention(split(Q), split(K), split(V), mask=mask)
+    concat = np.swapaxes(heads, -2, -3)
+    concat = concat.reshape(*concat.shape[:-2], -1)
+    return concat @ W_o, weights
+
+
+def stochasticity(A, axis: int = -1) -> tuple[float, float]:
+    """How far A is from a strictly positive row-stochastic matrix (Theorem 21.3):
+    (min_{i,j} A_ij, max_i |sum_j A_ij - 1|).
+
+    Notebook: notebooks/02_attention.ipynb
+    Returns:
+        min_entry (float), max_row_error (float)
+    """
+    A = np.asarray(A, dtype=float)
+    return float(A.min()), float(np.abs(A.sum(axis=axis) - 1.0).max())
+
+
+def entropy_bits(p, axis: int = -1) -> np.ndarray:
+    """Shannon entropy H(p) = -sum_j p_j log2 p_j of probability vectors along ``axis`` (0 log 0 = 0)."""
+    p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
+    return terms.sum(axis=axis)
+
+
+def scaling_experiment(d_ks, n_keys: int = 16, n_samples: int = 2000,
+                       rng: np.random.Generator | int | None = None) -> dict[str, np.ndarray]:
+    """Why divide by sqrt(d_k): with q, k ~ N(0, I_{d_k}) independent, Var(q . k) = d_k, so the
+    scaled score q . k / sqrt(d_k) has variance 1; unscaled softmax rows saturate as d_k grows.
+
+    For each d_k draws ``n_samples`` rows of ``n_keys`` scores q . k_j and reports the sample
+    variance of the scores and the mean entropy (bits) and mean largest weight of softmax rows,
+    without and with the 1/sqrt(d_k) scaling.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        d_ks (sequence of int): key dimensions d_k >= 1
+        n_keys (int): keys per softmax row (the row's maximal entropy is log2 n_keys)
+        n_samples (int): rows per d_k
+        rng (Generator or int): randomness
+    Returns:
+        result (dict): arrays over d_ks: ``d_k``, ``var_raw``, ``var_scaled``, ``entropy_raw``,
+            ``entropy_scaled``, ``max_weight_raw``, ``max_weight_scaled``
+    Raises:
+        ValueError: a d_k below 1, n_keys below 2, n_samples below 2
+    """
+    d_ks = np.asarray(d_ks, dtype=int)
+    if d_ks.size == 0 or d_ks.min() < 1:
+        raise ValueError("every d_k must be a positive integer")
+    if n_keys < 2 or n_samples < 2:
+        raise ValueError(f"need n_keys >= 2 and n_samples >= 2, got {n_keys}, {n_samples}")
+    rng = np.random.default_rng(rng)
+    out: dict[str, list[float]] = {k: [] for k in ("var_raw", "var_scaled", "entropy_raw",
+                                                   "entropy_scaled", "max_weight_raw",
+                                                   "max_weight_scaled")}
+    for d in d_ks:
+        q = rng.standard_normal((n_samples, 1, d))
+        k = rng.standard_normal((n_samples, n_keys, d))
+        s = (q * k).sum(axis=-1)  # (n_samples, n_keys)
+        for tag, z in (("raw", s), ("scaled", s / np.sqrt(d))):
+            w = softmax(z, axis=-1)
+            out[f"var_{tag}"].append(float(z.var()))
+            out[f"entropy_{tag}"].append(float(entropy_bits(w).mean()))
+            out[f"max_weight_{tag}"].append(float(w.max(axis=-1).mean()))
+    return {"d_k": d_ks, **{k: np.asarray(v) for k, v in out.items()}}
+
+
+def aggregate_by_label(weights, labels, n_labels: int) -> np.ndarray:
+    """Attention mass per label: m_c = sum_{j : label_j = c} w_j (rows of ``weights`` over keys).
+
+    With pitch classes as labels this turns an attention row over positions into a distribution
+    over the 12 notes, comparable with a Markov row.
+    Args:
+        weights (np.ndarray): shape (..., n_keys)
+        labels (array of int): shape (n_keys,), values in 0..n_labels-1
+        n_labels (int): number of labels
+    Returns:
+        mass (np.ndarray): shape (..., n_labels); sums equal the rows' sums
+    Raises:
+        ValueError: label count differs from the number of keys, or labels out of range
+    """
+    w = np.asarray(weights, dtype=float)
+    lab = np.asarray(labels, dtype=np.int64)
+    if lab.shape != (w.shape[-1],):
+        raise ValueError(f"{lab.size} labels for {w.shape[-1]} keys")
+    if lab.size and (lab.min() < 0 or lab.max() >= n_labels):
+        raise ValueError(f"labels must lie in 0..{n_labels - 1}")
+    onehot = np.eye(n_labels)[lab]  # (n_keys, n_labels)
+    return w @ onehot
+
+
+def attention_cost(ns, d_k: int = 64, reps: int = 3, rng: np.random.Generator | int | None = None
+                   ) -> dict[str, np.ndarray]:
+    """Time and memory of one scaled dot-product attention (Definition 21.6) against sequence length n
+    (Limit 2: the n x n score matrix costs O(n^2 d_k) time and O(n^2) memory).
+
+    Time is the median wall-clock of ``reps`` calls of :func:`scaled_dot_product_attention` on
+    random (n, d_k) inputs; memory is the peak of numpy's allocations during one call (tracemalloc),
+    which is dominated by the n x n matrices.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        ns (sequence of int): sequence lengths
+        d_k (int): feature size of queries, keys and values
+        reps (int): timed repetitions per n (>= 1)
+        rng (Generator or int): randomness of the inputs
+    Returns:
+        cost (dict): arrays ``n``, ``seconds``, ``peak_bytes``
+    Raises:
+        ValueError: a length below 1, d_k or reps below 1
+    """
+    import time
+    import tracemalloc
+
+    ns = np.asarray(ns, dtype=int)
+    if ns.size == 0 or ns.min() < 1 or d_k < 1 or reps < 1:
+        raise ValueError("lengths, d_k and reps must be positive")
+    rng = np.random.default_rng(rng)
+    secs, peaks = [], []
+    for n in ns:
+        Q, K, V = rng.standard_normal((3, n, d_k))
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            scaled_dot_product_attention(Q, K, V)
+            times.append(time.perf_counter() - t0)
+        secs.append(float(np.median(times)))
+        tracemalloc.start()
+        try:
+            scaled_dot_product_attention(Q, K, V)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    return {"n": ns, "seconds": np.asarray(secs), "peak_bytes": np.asarray(peaks, dtype=float)}
+
+
+def loglog_slope(x, y) -> float:
+    """Least-squares slope b of log y = a + b log x (the exponent of a power law y ~ x^b).
+
+    Raises:
+        ValueError: fewer than two points, or non-positive values
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.size < 2:
+        raise ValueError("need at least two (x, y) pairs of equal length")
+    if np.any(x <= 0) or np.any(y <= 0):
+        raise ValueError("log-log fit needs positive x and y")
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
