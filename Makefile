@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: book test lint vendor env clean bench
+.PHONY: book test lint vendor env clean bench chromium
 
 env: $(STAMP)
 
@@ -40,7 +40,13 @@ book: $(STAMP) _vendor/.stamp _build/.src-stamp
 	$(BIN)/python tools/check_audio.py   # every embedded sound is audible and unclipped
 	@echo "Open _build/html/index.html"
 
-test: $(STAMP)
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser),
+# and a CJK font so the Chinese epigraphs render in the screenshots.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -q --no-install-recommends chromium fonts-wqy-zenhei; }
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check src tests tools
 	$(BIN)/python -m pytest
 

@@ -81,7 +81,7 @@ _JS = """
     var f = data.frames[key()];
     if (!f) return;
     img.src = f.image;
-    if (f.audio) { aud.src = f.audio; aud.load(); }
+    if (aud && f.audio) { aud.src = f.audio; aud.load(); }
     cap.textContent = f.caption;
     root.dataset.state = key();
   }
@@ -134,7 +134,8 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
     first_key = next(iter(itertools.product(*(params[n] for n in names))))
     first = data["frames"]["|".join(str(v) for v in first_key)]
     safe_blob = blob.replace("</", "<\\/")  # a "</script>" inside the JSON must not end the tag
-    audio_src = f" src='{first['audio']}'" if first["audio"] else ""
+    has_audio = any(f.audio for f in frames.values())
+    audio_tag = f"<audio controls preload='auto' src='{first['audio']}'></audio>" if has_audio else ""
     style = ("border:1px solid #ccc;border-radius:6px;padding:8px;margin:8px 0;"
              "font-family:sans-serif;font-size:14px")
     return (
@@ -144,7 +145,7 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
         f"{''.join(controls)}</div>"
         f"<img alt='{html.escape(title)}' style='max-width:100%' src='{first['image']}'>"
         f"<div class='m2d-caption' style='color:#555'>{html.escape(first['caption'])}</div>"
-        f"<audio controls preload='auto'{audio_src}></audio>"
+        f"{audio_tag}"
         f"<script type='application/json'>{safe_blob}</script>"
         f"<script>{_JS % {'id': pid}}</script>"
         "</div>"

@@ -1,0 +1,211 @@
+"""The published book as readers meet it: every page in a real browser (Debian's Chromium driven by
+Playwright), offline, plus the static widget counterparts driven like a reader would.
+
+The book is built first if `_build/html` is missing or older than its sources (`make book`).
+Screenshots of every page are kept in `_build/screenshots/` as test artifacts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SOURCES = ["book", "notebooks", "src", "_config.yml", "_toc.yml"]
+
+
+def _newest_source() -> float:
+    times = []
+    for s in SOURCES:
+        p = ROOT / s
+        files = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file()]
+        times += [f.stat().st_mtime for f in files if "__pycache__" not in f.parts]
+    return max(times)
+
+
+@pytest.fixture(scope="session")
+def book() -> Path:
+    index = HTML / "index.html"
+    if not index.exists() or index.stat().st_mtime < _newest_source():
+        subprocess.run(["make", "book"], cwd=ROOT, check=True)
+    return HTML
+
+
+def pages(root: Path) -> list[Path]:
+    out = sorted((root / "book").glob("*.html")) + sorted((root / "notebooks").glob("*.html"))
+    return out + [root / "genindex.html", root / "search.html"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"])
+        yield b
+        b.close()
+
+
+class Visit:
+    """Open one page with every non-local request blocked and recorded."""
+
+    def __init__(self, browser, path: Path):
+        self.page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+        self.failed: list[str] = []
+
+        def route(r):
+            url = r.request.url
+            if url.startswith(("file://", "data:", "blob:")):
+                r.continue_()
+            else:
+                self.blocked.append(url)
+                r.abort()
+
+        self.page.route("**/*", route)
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.page.goto(path.as_uri(), wait_until="load")
+        self.page.wait_for_timeout(300)
+
+    def wait_for_math(self) -> None:
+        self.page.wait_for_function(
+            "() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)", timeout=20_000)
+        self.page.evaluate("() => window.MathJax && MathJax.startup.promise")
+
+
+@pytest.mark.parametrize("name", [str(p.relative_to(HTML)) for p in pages(HTML)] or ["book/intro.html"])
+def test_page_offline_math_images_audio(book, browser, name):
+    path = book / name
+    v = Visit(browser, path)
+    v.wait_for_math()
+    pg = v.page
+    assert not v.blocked, f"requests leaving the page: {v.blocked[:5]}"
+    assert not v.failed, f"failed requests: {v.failed[:5]}"
+    # MathJax rendered: math elements exist only as typeset containers, no raw TeX in the text
+    n_math = pg.evaluate("() => document.querySelectorAll('.math').length")
+    if n_math:
+        assert pg.evaluate("() => document.querySelectorAll('mjx-container').length") >= n_math
+    text = pg.evaluate("() => document.querySelector('main, .bd-main, body').innerText")
+    assert "$$" not in text and "\\begin{" not in text and "\\frac" not in text
+    # every image loaded
+    broken = pg.evaluate("""() => Array.from(document.images)
+        .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => (i.alt || i.src).slice(0, 80))""")
+    assert not broken, f"images that did not load: {broken}"
+    # every audio player loads, with a positive duration
+    durations = pg.evaluate("""() => Promise.all(Array.from(document.querySelectorAll('audio')).map(a =>
+        new Promise(res => {
+          if (a.readyState >= 1) return res(a.duration);
+          a.addEventListener('loadedmetadata', () => res(a.duration));
+          a.addEventListener('error', () => res(-1));
+          setTimeout(() => res(a.readyState >= 1 ? a.duration : -2), 10000);
+          a.load();
+        })))""")
+    assert all(d > 0 for d in durations), f"audio durations {durations}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(SHOTS / (name.replace("/", "_").removesuffix(".html") + ".png")), full_page=True)
+    assert not v.errors, f"console errors: {v.errors[:5]}"
+    pg.close()
+
+
+def test_static_widget_counterparts_respond(book, browser):
+    """Every frame player changes its picture (and its sound, where it has one) when driven."""
+    found = 0
+    for path in pages(book):
+        if "m2d-frames" not in path.read_text(errors="replace"):
+            continue
+        v = Visit(browser, path)
+        roots = v.page.locator(".m2d-frames")
+        for i in range(roots.count()):
+            r = roots.nth(i)
+            has_audio = r.locator("audio").count() > 0
+
+            def state(r=r, has_audio=has_audio):
+                return (r.locator("img").get_attribute("src"),
+                        r.locator("audio").get_attribute("src") if has_audio else None)
+
+            before = state()
+            control = r.locator("[data-param]").last
+            if control.evaluate("e => e.tagName") == "SELECT":
+                options = control.locator("option").all_text_contents()
+                control.select_option(options[-1])
+            else:
+                control.fill(control.get_attribute("max"))
+                control.dispatch_event("input")
+            after = state()
+            assert after[0] != before[0], f"{path.name} player {i}: picture did not change"
+            if before[1]:
+                assert after[1] and after[1] != before[1], f"{path.name} player {i}: sound did not change"
+                dur = r.locator("audio").evaluate("""a => new Promise(res => {
+                    if (a.readyState >= 1) return res(a.duration);
+                    a.addEventListener('loadedmetadata', () => res(a.duration));
+                    setTimeout(() => res(-1), 10000); })""")
+                assert dur > 0
+            found += 1
+        assert not v.errors, v.errors[:5]
+        v.page.close()
+    assert found >= 2, "expected the static counterparts of the signature widgets"
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "a" and a.get("href"):
+            self.hrefs.append(a["href"])
+
+
+def _parse(path: Path) -> _Links:
+    p = _Links()
+    p.feed(path.read_text(errors="replace"))
+    return p
+
+
+def test_internal_links_resolve(book):
+    """Every relative link points at a file of the build, and every #anchor exists there."""
+    bad = []
+    cache: dict[Path, _Links] = {}
+    for path in pages(book):
+        for href in _parse(path).hrefs:
+            u = urlsplit(href)
+            if u.scheme or href.startswith(("mailto:", "javascript:")):
+                continue
+            target = (path.parent / unquote(u.path)).resolve() if u.path else path
+            if not target.exists():
+                bad.append(f"{path.name}: {href}")
+                continue
+            if u.fragment and target.suffix == ".html":
+                ids = cache.setdefault(target, _parse(target)).ids
+                if u.fragment not in ids:
+                    bad.append(f"{path.name}: {href} (no anchor)")
+    assert not bad, bad[:10]
+
+
+def test_no_cdn_references_in_scripts(book):
+    """Scripts and stylesheets all come from the build itself."""
+    for path in pages(book):
+        html = path.read_text(errors="replace")
+        remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
+        assert not remote, f"{path.name}: {remote}"

@@ -1,0 +1,38 @@
+"""Local Sphinx extension for the book (loaded through `_config.yml`, `sphinx.local_extensions`).
+
+Jupyter Book 1 runs sphinx-thebe's set-up once per read phase, so every page carried its inline
+configuration script twice and the browser reported
+``SyntaxError: Identifier 'THEBE_JS_URL' has already been declared``. This removes exact duplicate
+script entries from each page's context before it is rendered (the duplicate togglebutton setting
+goes too).
+"""
+
+from __future__ import annotations
+
+
+def _key(js) -> tuple:
+    attrs = getattr(js, "attributes", {}) or {}
+    # the two copies differ only in filename None vs "" (inline scripts)
+    name = getattr(js, "filename", str(js)) or ""
+    return (name, tuple(sorted((k, str(v)) for k, v in attrs.items())))
+
+
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen: set = set()
+    unique = []
+    for js in scripts:
+        k = _key(js)
+        if k not in seen:
+            seen.add(k)
+            unique.append(js)
+    scripts[:] = unique  # in place: Sphinx restores its own list before the next page
+
+
+def setup(app):
+    # early: html-page-context stops at the first handler that returns a template name
+    app.connect("html-page-context", _dedupe_scripts, priority=10)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
