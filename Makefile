@@ -50,7 +50,9 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check src tests tools
 	$(BIN)/python -m pytest
 
+# peers measured against (not needed by the book): quantecon, diffusers
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet quantecon diffusers
 	$(BIN)/python benchmarks/run.py
 
 clean:

@@ -308,3 +308,20 @@ def test_parse_matrix():
         mk.parse_matrix("1 x\n0 1")
     with pytest.raises(ValueError, match="different lengths"):
         mk.parse_matrix("1 0 0; 1 0")
+
+
+@settings(max_examples=40, deadline=None)
+@given(seeds, st.floats(0.05, 0.4))
+def test_closed_classes_agree_with_graph_algorithm(seed, density):
+    """The numpy transitive closure agrees with scipy's strongly connected components."""
+    rng = np.random.default_rng(seed)
+    W = rng.random((12, 12)) * (rng.random((12, 12)) < density)
+    W[np.arange(12), np.arange(12)] += 0.01  # no zero rows
+    P = mk.normalize_rows(W)
+    fast = sorted(tuple(c.tolist()) for c in mk.closed_classes(P))
+    slow = []
+    for c in mk.communicating_classes(P):
+        out = np.setdiff1d(np.arange(12), c)
+        if not np.any(P[np.ix_(c, out)] > 0):
+            slow.append(tuple(c.tolist()))
+    assert fast == sorted(slow)

@@ -208,19 +208,35 @@ def communicating_classes(P) -> list[np.ndarray]:
     return [np.flatnonzero(labels == c) for c in range(k)]
 
 
+def _reachability(A: np.ndarray) -> np.ndarray:
+    """Boolean R with R[i, j] = True when j can be reached from i in >= 0 steps (transitive closure
+    of the graph P > 0 by repeated squaring; fast for the book's small chains)."""
+    R = (A > 0) | np.eye(len(A), dtype=bool)
+    while True:
+        R2 = (R.astype(np.uint8) @ R.astype(np.uint8)) > 0
+        if np.array_equal(R2, R):
+            return R
+        R = R2
+
+
 def closed_classes(P) -> list[np.ndarray]:
     """Classes the chain can never leave (sum of P over the class is 1 on each of its rows).
 
     Each closed class carries its own stationary distribution, so pi is unique exactly when there
-    is one closed class.
+    is one closed class. State i lies in a closed class when every state it reaches reaches it back.
     """
     A = check_stochastic(P)
-    out = []
-    for c in communicating_classes(A):
-        outside = np.setdiff1d(np.arange(len(A)), c)
-        if not np.any(A[np.ix_(c, outside)] > 0):
-            out.append(c)
-    return out
+    if len(A) > 256:  # large chains: sparse graph algorithm
+        out = []
+        for c in communicating_classes(A):
+            outside = np.setdiff1d(np.arange(len(A)), c)
+            if not np.any(A[np.ix_(c, outside)] > 0):
+                out.append(c)
+        return out
+    R = _reachability(A)
+    closed = np.all(~R | R.T, axis=1)  # R[i, j] implies R[j, i]
+    classes = {tuple(np.flatnonzero(R[i] & R[:, i])) for i in np.flatnonzero(closed)}
+    return [np.array(c) for c in sorted(classes)]
 
 
 def is_irreducible(P) -> bool:
@@ -276,7 +292,7 @@ def stationary_distribution(P) -> np.ndarray:
         ValueError: P is not stochastic, or the chain has several closed classes (pi not unique)
     """
     A = check_stochastic(P)
-    closed = closed_classes(A)
+    closed = [] if np.all(A > 0) else closed_classes(A)  # a positive matrix is irreducible
     if len(closed) > 1:
         names = ["{" + ", ".join(map(str, c.tolist())) + "}" for c in closed]
         raise ValueError(

@@ -1,0 +1,149 @@
+"""All benchmark figures in one run (`make bench`): printed, never asserted.
+
+- build: cold `make book` (fresh cache dirs) and warm rebuild wall time; per-notebook execution time
+- library vs independent implementations, as ratios (quantecon, diffusers, torch)
+- widget callbacks: p50/p95 over >= 50 updates, picture and sound separately
+- Part-specific scripts found beside this one (markov_bench, attention_scaling, diffusion_bench)
+
+Usage: .venv/bin/python benchmarks/run.py [--no-build]
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+
+
+def stopwatch(fn, repeat: int) -> np.ndarray:
+    out = np.empty(repeat)
+    for i in range(repeat):
+        t = time.perf_counter()
+        fn(i)
+        out[i] = time.perf_counter() - t
+    return out * 1e3
+
+
+def line(name: str, ms: np.ndarray) -> None:
+    print(f"  {name:46s} p50 {np.percentile(ms, 50):9.3f} ms   p95 {np.percentile(ms, 95):9.3f} ms")
+
+
+def bench_build() -> None:
+    print("\n== book build ==")
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, M2D_CACHE_DIR=cache)  # cold: corpus extraction and training included
+        shutil.rmtree(ROOT / "_build", ignore_errors=True)
+        t = time.perf_counter()
+        subprocess.run(["make", "book"], cwd=ROOT, env=env, check=True, capture_output=True)
+        cold = time.perf_counter() - t
+        t = time.perf_counter()
+        subprocess.run(["make", "book"], cwd=ROOT, env=env, check=True, capture_output=True)
+        warm = time.perf_counter() - t
+    print(f"  cold make book: {cold:7.1f} s    warm rebuild: {warm:6.1f} s")
+    from jupyter_cache import get_cache
+
+    for rec in get_cache(str(ROOT / "_build" / ".jupyter_cache")).list_cache_records():
+        print(f"  executed {Path(rec.uri).name:24s} {rec.data.get('execution_seconds', float('nan')):7.1f} s")
+
+
+def bench_peers() -> None:
+    print("\n== m2d against independent implementations (ratio < 1: m2d faster) ==")
+    from m2d import attention, diffusion, markov
+
+    P = markov.illiac_matrix()
+    markov.sample_melody(P, 10, rng=0)
+    ours = stopwatch(lambda i: markov.sample_melody(P, 100_000, rng=i), 10)
+    line("m2d sample_melody 1e5", ours)
+    ours_pi = stopwatch(lambda i: markov.stationary_distribution(P), 50)
+    line("m2d stationary_distribution 12x12", ours_pi)
+    try:
+        import quantecon as qe
+
+        mc = qe.MarkovChain(P)
+        mc.simulate(10, init=0, random_state=0)
+        theirs = stopwatch(lambda i: mc.simulate(100_000, init=0, random_state=i), 10)
+        line("quantecon MarkovChain.simulate 1e5", theirs)
+        theirs_pi = stopwatch(lambda i: qe.MarkovChain(P).stationary_distributions, 50)
+        line("quantecon stationary_distributions 12x12", theirs_pi)
+        print(f"  ratios: sampling {np.median(ours) / np.median(theirs):.2f}, "
+              f"stationary {np.median(ours_pi) / np.median(theirs_pi):.2f}")
+        np.testing.assert_allclose(qe.MarkovChain(P).stationary_distributions[0],
+                                   markov.stationary_distribution(P), atol=1e-10)
+        print("  stationary distributions agree to 1e-10")
+    except ImportError:
+        print("  quantecon not installed (make bench installs it)")
+
+    ab = diffusion.alpha_bars(diffusion.linear_beta_schedule(1000))
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((64, 64, 64)).astype(np.float32)
+    eps = rng.standard_normal(x0.shape).astype(np.float32)
+    t = rng.integers(1, 1001, size=64)
+    ours_q = stopwatch(lambda i: diffusion.q_sample(x0, t, ab, eps), 30)
+    line("m2d q_sample 64 x 64x64", ours_q)
+    try:
+        import torch
+        from diffusers import DDPMScheduler
+
+        sch = DDPMScheduler(num_train_timesteps=1000, beta_schedule="linear")
+        X0, E, Tt = torch.from_numpy(x0), torch.from_numpy(eps), torch.from_numpy(t - 1)
+        theirs_q = stopwatch(lambda i: sch.add_noise(X0, E, Tt), 30)
+        line("diffusers DDPMScheduler.add_noise", theirs_q)
+        np.testing.assert_allclose(sch.add_noise(X0, E, Tt).numpy(), diffusion.q_sample(x0, t, ab, eps),
+                                   atol=1e-4)
+        print(f"  ratio q_sample/add_noise {np.median(ours_q) / np.median(theirs_q):.2f}; "
+              "results agree to 1e-4 (diffusers indexes t from 0)")
+    except ImportError:
+        print("  diffusers not installed (make bench installs it)")
+
+    import torch
+
+    print("  attention, m2d (numpy) vs torch.nn.functional.scaled_dot_product_attention:")
+    for n in (64, 256, 1024, 2048):
+        Q, K, V = (rng.standard_normal((n, 64)) for _ in range(3))
+        ours_a = stopwatch(lambda i, q=Q, k=K, v=V: attention.scaled_dot_product_attention(q, k, v), 5)
+        T = [torch.from_numpy(a) for a in (Q, K, V)]
+        theirs_a = stopwatch(lambda i, t=T: torch.nn.functional.scaled_dot_product_attention(*t), 5)
+        print(f"    n = {n:5d}: m2d {np.median(ours_a):8.2f} ms, torch {np.median(theirs_a):8.2f} ms, "
+              f"ratio {np.median(ours_a) / np.median(theirs_a):5.2f}")
+
+
+def bench_widgets() -> None:
+    print("\n== widget callbacks (>= 50 updates each) ==")
+    from m2d import audio, markov
+    from m2d.widgets import examples
+    from m2d.widgets import markov as wm
+
+    ed = wm.TransitionMatrixEditor(preset="Illiac-style")
+    line("matrix editor: picture", stopwatch(lambda i: ed._draw(), 50))
+    line("matrix editor: sound", stopwatch(lambda i: audio.synthesize(
+        markov.pcs_to_midi(markov.sample_melody(ed.P, 32, rng=i)), 0.5, tempo=132), 50))
+    line("matrix editor: whole update (seed)", stopwatch(lambda i: setattr(ed.seed, "value", i + 1), 50))
+    ex = wm.PowerExplorer()
+    line("P^n explorer: whole update (n)", stopwatch(lambda i: setattr(ex.n, "value", i % 40), 50))
+    px = examples.PixelDiffusionExample()
+    line("pixel diffusion example: update (t)", stopwatch(lambda i: setattr(px.t, "value", 10 * i + 1), 50))
+
+
+def main() -> None:
+    if "--no-build" not in sys.argv:
+        bench_build()
+    bench_peers()
+    bench_widgets()
+    for script in sorted(HERE.glob("*.py")):
+        if script.name not in ("run.py",) and not script.name.startswith("_"):
+            print(f"\n== {script.name} ==")
+            runpy.run_path(str(script), run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()
