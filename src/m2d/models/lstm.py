@@ -1,0 +1,92 @@
+"""The LSTM baseline (Hochreiter & Schmidhuber 1997) for melodies, with the Transformer's API.
+
+A recurrent model summarises the whole past x_{<t} in a fixed-size state h_t (no attention matrix):
+its context is unbounded in principle but squeezed through h_t.
+
+Notebook: notebooks/02_attention.ipynb
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from m2d.models.melody_lm import N_DURATION, N_ONSET, N_PITCH, VOCAB_IN, TrainConfig
+
+
+@dataclass(frozen=True)
+class LSTMConfig:
+    """Size of the melody LSTM.
+
+    Attributes:
+        d_embed (int): embedding width
+        hidden (int): LSTM state size
+        n_layers (int): stacked LSTM layers
+        dropout (float): dropout on embeddings, between layers and before the output
+        rhythm (bool): also embed the previous duration and the metrical position (past information)
+    """
+
+    d_embed: int = 64
+    hidden: int = 128
+    n_layers: int = 1
+    dropout: float = 0.3
+    rhythm: bool = True
+
+
+class MelodyLSTM(nn.Module):
+    """LSTM over pitch classes: logits of p(x_t | x_{<t}) at every position (same call as
+    :class:`m2d.models.transformer.MusicTransformer`, without attention weights).
+
+    Notebook: notebooks/02_attention.ipynb
+    """
+
+    def __init__(self, cfg: LSTMConfig = LSTMConfig()):
+        super().__init__()
+        self.cfg = cfg
+        self.tok = nn.Embedding(VOCAB_IN, cfg.d_embed)
+        if cfg.rhythm:
+            self.dur = nn.Embedding(N_DURATION, cfg.d_embed)
+            self.onset = nn.Embedding(N_ONSET, cfg.d_embed)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.lstm = nn.LSTM(cfg.d_embed, cfg.hidden, cfg.n_layers, batch_first=True,
+                            dropout=cfg.dropout if cfg.n_layers > 1 else 0.0)
+        self.head = nn.Linear(cfg.hidden, N_PITCH)
+
+    def forward(self, tokens: torch.Tensor, durs: torch.Tensor | None = None,
+                onsets: torch.Tensor | None = None, causal: bool = True, temperature: float = 1.0,
+                return_attention: bool = False):
+        """Logits (batch, T, 12); ``return_attention`` gives an empty list (an LSTM has no attention).
+
+        Raises:
+            ValueError: ``causal=False`` (a left-to-right LSTM is causal by construction), missing rhythm
+        """
+        if not causal:
+            raise ValueError("an LSTM reads left to right; it has no non-causal mode")
+        x = self.tok(tokens)
+        if self.cfg.rhythm:
+            if durs is None or onsets is None:
+                raise ValueError("this model embeds rhythm: pass durs and onsets (see melody_lm.encode)")
+            x = x + self.dur(durs) + self.onset(onsets)
+        h, _ = self.lstm(self.drop(x))
+        logits = self.head(self.drop(h))
+        return (logits, []) if return_attention else logits
+
+
+#: The chapter's LSTM, chosen on the validation split like the Transformer.
+BOOK_CONFIG = LSTMConfig(d_embed=64, hidden=256, n_layers=1, dropout=0.3)
+BOOK_TRAIN = TrainConfig(epochs=40, batch_size=16, lr=3e-3)
+
+
+def book_model(split: dict, progress: bool = True, cfg: LSTMConfig = BOOK_CONFIG, train_cfg=None):
+    """The chapter's trained LSTM (cached; trained on ``split["train"]`` when missing).
+
+    Notebook: notebooks/02_attention.ipynb
+    Returns:
+        model (MelodyLSTM), extra (dict): see :func:`m2d.models.melody_lm.train_model`
+    """
+    from m2d.models.melody_lm import load_or_train_melody_model
+
+    return load_or_train_melody_model("melody-lstm", lambda: MelodyLSTM(cfg), cfg, split,
+                                      train_cfg or BOOK_TRAIN, progress=progress)

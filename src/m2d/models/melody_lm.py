@@ -1,0 +1,494 @@
+"""Part II plumbing shared by the Transformer and the LSTM: encoding melodies, training, scoring in
+bits per note on exactly the positions Part I scores, sampling, and repetition statistics.
+
+Tokens are the twelve pitch classes 0..11 of Part I plus a start token BOS = 12. A melody
+x_0, ..., x_{n-1} becomes the input sequence (BOS, x_0, ..., x_{n-2}) with targets (x_0, ..., x_{n-1}):
+the output at input position t is the model's p(x_t | x_{<t}). Besides the pitch class each input
+position may carry two rhythm features taken from the *past* only: the duration of the previous note
+d_{t-1} and the metrical position of the note to be predicted, (d_0 + ... + d_{t-1}) mod 4 quarter notes.
+The scored targets are the same pitch classes at the same positions as
+``markov.NGramModel.bits_per_note(..., first=6)``.
+
+Notebook: notebooks/02_attention.ipynb
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+#: Bumped whenever encoding or training below changes what a cached model would contain.
+CODE_VERSION = 1
+N_PITCH = 12
+BOS = 12
+VOCAB_IN = 13
+#: Duration classes (quarter notes); class 0 means "no previous note" (BOS), class k >= 1 the k-th bin.
+DURATION_BINS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+N_DURATION = len(DURATION_BINS) + 1
+#: Metrical positions: sixteenth notes within a 4-quarter bar.
+N_ONSET = 16
+IGNORE = -100
+
+
+# --------------------------------------------------------------------------------------------
+# Encoding
+# --------------------------------------------------------------------------------------------
+def pcs_and_durations(melody) -> tuple[np.ndarray, np.ndarray]:
+    """(pitch classes, durations) of a Melody, of a pitch-class array (durations 1) or of a pair."""
+    if hasattr(melody, "pitch_classes"):
+        return np.asarray(melody.pitch_classes, dtype=np.int64), np.asarray(melody.durations, float)
+    if isinstance(melody, tuple) and len(melody) == 2:
+        pcs, durs = melody
+        pcs = np.asarray(pcs, dtype=np.int64)
+        return pcs, np.broadcast_to(np.asarray(durs, dtype=float), pcs.shape).copy()
+    pcs = np.asarray(melody, dtype=np.int64)
+    return pcs, np.ones(pcs.shape, dtype=float)
+
+
+def encode(melody) -> dict[str, np.ndarray]:
+    """Encode a melody as model inputs and targets: p(x_t | x_{<t}) is read at input position t.
+
+    inputs: tokens (BOS, x_0..x_{n-2}), duration class of d_{t-1} (0 at BOS), metrical position
+    (d_0 + ... + d_{t-1}) mod 4 in sixteenths; targets: x_0..x_{n-1}.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        melody: a ``corpus.Melody``, a 1-D array of pitch classes (durations taken as 1), or a tuple
+            (pitch classes, durations in quarter notes)
+    Returns:
+        enc (dict): int64 arrays ``tokens``, ``durs``, ``onsets``, ``targets``, each of length n
+    Raises:
+        ValueError: empty melody, pitch classes outside 0..11, non-positive durations
+    """
+    pcs, durs = pcs_and_durations(melody)
+    if pcs.ndim != 1 or pcs.size == 0:
+        raise ValueError(f"a melody must be a non-empty 1-D sequence, got shape {pcs.shape}")
+    if pcs.min() < 0 or pcs.max() >= N_PITCH:
+        raise ValueError(f"pitch classes must lie in 0..11, got {pcs.min()}..{pcs.max()}")
+    if durs.shape != pcs.shape or not np.all(durs > 0):
+        raise ValueError("durations must be positive, one per note")
+    n = pcs.size
+    tokens = np.concatenate([[BOS], pcs[:-1]])
+    bins = np.log2(np.asarray(DURATION_BINS))
+    dclass = 1 + np.argmin(np.abs(np.log2(durs[:-1, None]) - bins[None, :]), axis=1)
+    d_in = np.concatenate([[0], dclass])
+    onset = np.concatenate([[0.0], np.cumsum(durs[:-1])])
+    pos = np.round(np.mod(onset, 4.0) * 4).astype(np.int64) % N_ONSET
+    return {"tokens": tokens.astype(np.int64), "durs": d_in.astype(np.int64), "onsets": pos,
+            "targets": pcs.copy(), "length": np.int64(n)}
+
+
+def collate(encoded: Sequence[dict[str, np.ndarray]]):
+    """Pad a list of :func:`encode` results into torch tensors of shape (batch, max length).
+
+    Padded inputs are 0, padded targets are ``IGNORE`` (-100, skipped by the loss).
+    Returns:
+        batch (dict[str, torch.Tensor]): ``tokens``, ``durs``, ``onsets``, ``targets``
+    """
+    import torch
+
+    T = max(int(e["length"]) for e in encoded)
+    out = {}
+    for name, fill in (("tokens", 0), ("durs", 0), ("onsets", 0), ("targets", IGNORE)):
+        a = np.full((len(encoded), T), fill, dtype=np.int64)
+        for i, e in enumerate(encoded):
+            a[i, : int(e["length"])] = e[name]
+        out[name] = torch.from_numpy(a)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings: AdamW with linear warm-up and cosine decay, model selection on val.
+
+    Attributes:
+        epochs (int): passes over the training melodies
+        batch_size (int): melodies per step
+        lr (float): peak learning rate
+        weight_decay (float): AdamW weight decay
+        warmup_steps (int): linear warm-up steps
+        seed (int): seeds initialisation, dropout and the shuffling order
+        first (int): first scored position (the same as Part I's ``first=6``)
+    """
+
+    epochs: int = 30
+    batch_size: int = 16
+    lr: float = 3e-3
+    weight_decay: float = 0.05
+    warmup_steps: int = 50
+    seed: int = 0
+    first: int = 6
+
+
+def _loss(model, batch):
+    import torch.nn.functional as F
+
+    logits = model(batch["tokens"], batch["durs"], batch["onsets"])
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch["targets"].reshape(-1),
+                           ignore_index=IGNORE)
+
+
+def train_model(model, train: Sequence, val: Sequence, cfg: TrainConfig = TrainConfig(),
+                progress: bool = True) -> dict[str, Any]:
+    """Train a melody model by maximum likelihood (cross-entropy of every next pitch class), keeping
+    the weights of the epoch with the lowest validation bits per note (positions t >= cfg.first).
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        model (torch.nn.Module): maps (tokens, durs, onsets) to logits (batch, T, 12)
+        train, val (sequences of Melody): training and validation melodies
+        cfg (TrainConfig): optimisation settings
+        progress (bool): show a tqdm progress bar (one tick per epoch)
+    Returns:
+        extra (dict): ``train_bits`` and ``val_bits`` per epoch, ``best_epoch``, ``seconds``
+    Raises:
+        ValueError: empty training or validation set, non-positive epochs or batch size
+    """
+    import torch
+
+    if not train or not val:
+        raise ValueError("training and validation sets must be non-empty")
+    if cfg.epochs < 1 or cfg.batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be positive, got {cfg.epochs}, {cfg.batch_size}")
+    threads = torch.get_num_threads()
+    # The matrices are tiny (64 wide): extra threads only add synchronisation, and on a shared
+    # machine oversubscribed threads slowed training five- to tenfold here. Restored afterwards.
+    torch.set_num_threads(1)
+    try:
+        return _train(model, train, val, cfg, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(model, train, val, cfg: TrainConfig, progress: bool) -> dict[str, Any]:
+    import torch
+    from tqdm.auto import tqdm
+
+    from m2d.models.common import seed_everything
+
+    seed_everything(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    enc = [encode(m) for m in train]
+    steps_per_epoch = -(-len(enc) // cfg.batch_size)
+    total = cfg.epochs * steps_per_epoch
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    def lr_at(step: int) -> float:
+        if step < cfg.warmup_steps:
+            return (step + 1) / cfg.warmup_steps
+        frac = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
+        return 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    t0 = time.perf_counter()
+    hist: dict[str, list[float]] = {"train_bits": [], "val_bits": []}
+    best, best_state = np.inf, None
+    bar = tqdm(range(cfg.epochs), desc=type(model).__name__, disable=not progress)
+    for _ in bar:
+        model.train()
+        order = rng.permutation(len(enc))
+        # batch melodies of similar length together (less padding), in random order
+        order = order[np.argsort([int(enc[i]["length"]) + rng.random() * 20 for i in order],
+                                 kind="stable")]
+        batches = [order[i: i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
+        run, count = 0.0, 0
+        for b in rng.permutation(len(batches)):
+            batch = collate([enc[i] for i in batches[b]])
+            loss = _loss(model, batch)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            n = int((batch["targets"] != IGNORE).sum())
+            run += float(loss.detach()) * n
+            count += n
+        hist["train_bits"].append(float(run / count / np.log(2)))
+        vb = bits_per_note(model, val, first=cfg.first)
+        hist["val_bits"].append(vb)
+        if vb < best:
+            best = vb
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        bar.set_postfix(train=f"{hist['train_bits'][-1]:.3f}", val=f"{vb:.3f}")
+    model.load_state_dict(best_state)
+    model.eval()
+    return {**hist, "best_epoch": int(np.argmin(hist["val_bits"])), "best_val_bits": float(best),
+            "seconds": time.perf_counter() - t0}
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------------
+def log2_probs(model, melodies: Iterable, first: int = 6, batch_size: int = 32) -> np.ndarray:
+    """log2 p(x_t | x_{<t}) for every position t >= first of every melody, in order (flattened).
+
+    The same positions as ``markov.NGramModel(...).log2_probs(melodies, first)`` for any order
+    k <= first (melodies of at most ``first`` notes contribute nothing).
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        model (torch.nn.Module): a melody model (Transformer or LSTM)
+        melodies (iterable): Melody objects or pitch-class arrays
+        first (int): first scored position, >= 0
+        batch_size (int): melodies per forward pass
+    Returns:
+        lp (np.ndarray): log2 probabilities, float64
+    Raises:
+        ValueError: negative first
+    """
+    import torch
+
+    if first < 0:
+        raise ValueError(f"first must be >= 0, got {first}")
+    enc = [encode(m) for m in melodies]
+    out = []
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, len(enc), batch_size):
+            chunk = enc[i: i + batch_size]
+            batch = collate(chunk)
+            logp = torch.log_softmax(model(batch["tokens"], batch["durs"], batch["onsets"]).double(), -1)
+            for j, e in enumerate(chunk):
+                n = int(e["length"])
+                if n <= first:
+                    continue
+                tgt = torch.from_numpy(e["targets"][first:n])
+                out.append(logp[j, first:n].gather(-1, tgt[:, None])[:, 0].numpy() / np.log(2))
+    model.train(was_training)
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def bits_per_note(model, melodies: Iterable, first: int = 6) -> float:
+    """Cross-entropy H = -(1/N) sum_t log2 p(x_t | x_{<t}) over positions t >= first, in bits per note.
+
+    Notebook: notebooks/02_attention.ipynb
+    Raises:
+        ValueError: no position to score
+    """
+    lp = log2_probs(model, melodies, first)
+    if lp.size == 0:
+        raise ValueError(f"no positions to evaluate (all melodies have at most {first} notes)")
+    return float(-lp.mean())
+
+
+def next_note_distributions(model, melody) -> np.ndarray:
+    """Row t is the model's p(x_t = . | x_{<t}) over the 12 pitch classes (a dynamic transition row).
+
+    Returns:
+        P (np.ndarray): shape (n, 12), rows sum to 1
+    """
+    import torch
+
+    batch = collate([encode(melody)])
+    with torch.no_grad():
+        logits = model.eval()(batch["tokens"], batch["durs"], batch["onsets"])
+    return torch.softmax(logits[0].double(), -1).numpy()
+
+
+# --------------------------------------------------------------------------------------------
+# Sampling and repetition structure
+# --------------------------------------------------------------------------------------------
+def sample_pitches(model, prefix: Sequence[int], durations: Sequence[float],
+                   rng: np.random.Generator | int | None = None, temperature: float = 1.0) -> np.ndarray:
+    """Sample pitch classes x_t ~ p(. | x_{<t}) left to right, continuing ``prefix`` for as many notes
+    as ``durations`` has (the rhythm is given, the model chooses the pitches).
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        model (torch.nn.Module): a melody model
+        prefix (sequence of int): the first pitch classes (kept as they are), possibly empty
+        durations (sequence of float): quarter notes of every note of the result
+        rng (Generator or int): randomness
+        temperature (float): logits are divided by it (> 0)
+    Returns:
+        pcs (np.ndarray): int64 pitch classes, length len(durations)
+    Raises:
+        ValueError: prefix longer than durations, bad temperature or pitch classes
+    """
+    import torch
+
+    rng = np.random.default_rng(rng)
+    pcs = [int(x) for x in prefix]
+    durs = np.asarray(durations, dtype=float)
+    if len(pcs) > durs.size:
+        raise ValueError(f"prefix has {len(pcs)} notes but only {durs.size} durations")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    if any(not 0 <= x < N_PITCH for x in pcs):
+        raise ValueError("prefix pitch classes must lie in 0..11")
+    model.eval()
+    with torch.no_grad():
+        while len(pcs) < durs.size:
+            t = len(pcs)
+            batch = collate([encode((np.asarray(pcs + [0], dtype=np.int64), durs[: t + 1]))])
+            logits = model(batch["tokens"], batch["durs"], batch["onsets"])[0, t].double()
+            p = torch.softmax(logits / temperature, -1).numpy()
+            pcs.append(int(rng.choice(N_PITCH, p=p / p.sum())))
+    return np.asarray(pcs, dtype=np.int64)
+
+
+def motif_return_rate(pcs: Sequence[int], n: int = 4, min_gap: int = 4) -> float:
+    """Fraction of the n-note motifs of a melody that already occurred earlier in it, at least
+    ``min_gap`` notes before (so that a repeated note like C C C C C does not count as a return).
+
+    rate = #{t >= min_gap : (x_t, ..., x_{t+n-1}) = (x_s, ..., x_{s+n-1}) for some s <= t - min_gap}
+    / #{t >= min_gap}, over motif starts t = 0..len-n.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        pcs (sequence of int): pitch classes
+        n (int): motif length >= 1
+        min_gap (int): minimal distance t - s between the two occurrences, >= 1
+    Returns:
+        rate (float): in [0, 1]; 0 for melodies shorter than n + min_gap
+    Raises:
+        ValueError: n or min_gap below 1
+    """
+    if n < 1 or min_gap < 1:
+        raise ValueError(f"n and min_gap must be >= 1, got n={n}, min_gap={min_gap}")
+    s = tuple(int(x) for x in pcs)
+    grams = [s[t: t + n] for t in range(len(s) - n + 1)]
+    if len(grams) <= min_gap:
+        return 0.0
+    first_seen: dict[tuple, int] = {}
+    hits = 0
+    for t, g in enumerate(grams):
+        if g in first_seen and first_seen[g] <= t - min_gap:
+            hits += 1
+        first_seen.setdefault(g, t)
+    return hits / (len(grams) - min_gap)
+
+
+# --------------------------------------------------------------------------------------------
+# The cached, trained models of the chapter
+# --------------------------------------------------------------------------------------------
+def data_fingerprint(melodies: Sequence) -> str:
+    """Hash of the melodies' ids, pitches and durations (part of a cache key)."""
+    h = hashlib.sha256()
+    for m in melodies:
+        h.update(m.id.encode())
+        h.update(np.asarray(m.pitches, dtype=np.int64).tobytes())
+        h.update(np.asarray(m.durations, dtype=np.float64).tobytes())
+    return h.hexdigest()[:16]
+
+
+def load_or_train_melody_model(name: str, make_model: Callable[[], Any], model_config: Any,
+                               split: dict[str, list], cfg: TrainConfig = TrainConfig(),
+                               source: str = "bach", progress: bool = True):
+    """Train a melody model on ``split["train"]`` (selecting the epoch on ``split["val"]``), or load
+    it from the weight cache keyed by (model config, training config, data, code version).
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        name (str): cache-file prefix, e.g. ``"music-transformer"``
+        make_model (callable): builds the untrained model (called after seeding)
+        model_config (dataclass): the model's configuration (goes into the key)
+        split (dict): ``{"train": [...], "val": [...], ...}`` lists of Melody
+        cfg (TrainConfig): optimisation settings
+        source (str): corpus name (goes into the key)
+        progress (bool): tqdm bar while training
+    Returns:
+        model (torch.nn.Module): trained, in eval mode
+        extra (dict): training history (see :func:`train_model`)
+    """
+    from m2d.models.common import load_or_train, seed_everything
+
+    key = {
+        "code_version": CODE_VERSION,
+        "model": name,
+        "model_config": asdict(model_config),
+        "train_config": asdict(cfg),
+        "data": {"source": source, "train": data_fingerprint(split["train"]),
+                 "val": data_fingerprint(split["val"])},
+    }
+    json.dumps(key)  # the key must be JSON
+
+    def make():
+        seed_everything(cfg.seed)
+        return make_model()
+
+    return load_or_train(name, key, make, lambda m: train_model(m, split["train"], split["val"], cfg,
+                                                                   progress=progress))
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing models position by position
+# --------------------------------------------------------------------------------------------
+def scored_positions(melodies: Iterable, first: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """(melody index, position t) of every scored target, aligned with :func:`log2_probs` and with
+    ``markov.NGramModel.log2_probs(melodies, first)`` (for orders k <= first).
+
+    Notebook: notebooks/02_attention.ipynb
+    Returns:
+        melody (np.ndarray), t (np.ndarray): int64 arrays of equal length
+    """
+    mi, ts = [], []
+    for i, m in enumerate(melodies):
+        n = len(pcs_and_durations(m)[0])
+        if n > first:
+            mi.append(np.full(n - first, i))
+            ts.append(np.arange(first, n))
+    if not mi:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(mi).astype(np.int64), np.concatenate(ts).astype(np.int64)
+
+
+def paired_bootstrap(lp_a, lp_b, groups, n_boot: int = 2000,
+                     rng: np.random.Generator | int | None = None) -> tuple[float, float, float]:
+    """Difference in bits per note of model A minus model B, with a 95% bootstrap interval that
+    resamples whole melodies (positions within a melody are not independent).
+
+    diff = mean(-lp_a) - mean(-lp_b) over the same positions; negative means A is better.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        lp_a, lp_b (np.ndarray): log2 probabilities of the same targets (same order)
+        groups (np.ndarray): melody index of each target (:func:`scored_positions`)
+        n_boot (int): bootstrap resamples
+        rng (Generator or int): randomness
+    Returns:
+        diff (float), low (float), high (float)
+    Raises:
+        ValueError: arrays of different lengths or empty
+    """
+    a, b, g = (np.asarray(x) for x in (lp_a, lp_b, groups))
+    if not (a.shape == b.shape == g.shape) or a.size == 0:
+        raise ValueError("lp_a, lp_b and groups must be non-empty and of equal length")
+    rng = np.random.default_rng(rng)
+    ids, inv = np.unique(g, return_inverse=True)
+    sum_d = np.bincount(inv, weights=b - a)  # per-melody sums of (-lp_a) - (-lp_b)
+    cnt = np.bincount(inv).astype(float)
+    pick = rng.integers(0, ids.size, (n_boot, ids.size))
+    boots = sum_d[pick].sum(1) / cnt[pick].sum(1)
+    lo, hi = np.percentile(boots, [2.5, 97.5])
+    return float(sum_d.sum() / cnt.sum()), float(lo), float(hi)
+
+
+def sample_markov(model, prefix: Sequence[int], length: int,
+                  rng: np.random.Generator | int | None = None) -> np.ndarray:
+    """Continue ``prefix`` to ``length`` notes with a fitted ``markov.NGramModel`` of order k: each
+    x_t ~ P(. | x_{t-k..t-1}) (the same prefix the neural models get; NGramModel.sample keeps only k).
+
+    Notebook: notebooks/02_attention.ipynb
+    Raises:
+        ValueError: prefix shorter than the order, or longer than ``length``
+    """
+    k, n = model.order, model.n_states
+    out = [int(x) for x in prefix]
+    if len(out) < k or len(out) > length:
+        raise ValueError(f"prefix needs between {k} and {length} notes, got {len(out)}")
+    rng = np.random.default_rng(rng)
+    while len(out) < length:
+        code = sum(out[-m] * n ** (m - 1) for m in range(1, k + 1)) if k else 0
+        out.append(int(rng.choice(n, p=model.probs(code))))
+    return np.asarray(out, dtype=np.int64)
