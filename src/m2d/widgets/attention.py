@@ -1,0 +1,412 @@
+"""Attention heatmap explorer (Part II): the trained Transformer's attention on a melody, one head at
+a time, beside the fixed Markov row of Part I.
+
+Notebook: notebooks/02_attention.ipynb
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from m2d import audio
+from m2d.markov import PITCH_CLASSES, check_stochastic, parse_note, pcs_to_midi
+from m2d.plotting import midi_name
+
+#: Longest typed melody the explorer accepts (the heatmap stays legible).
+MAX_TYPED_NOTES = 96
+_OCTAVE_RE = re.compile(r"\d")
+
+
+def parse_melody(text: str, max_notes: int = MAX_TYPED_NOTES) -> np.ndarray:
+    """Parse note names separated by spaces or commas (``"C4 D4 E4 G4"``) into MIDI numbers.
+
+    A name with an octave (``"Eb5"``) is that MIDI note; one without (``"F#"``) is voiced in the
+    octave nearest the previous note (:func:`m2d.markov.pcs_to_midi`).
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        text (str): the typed melody
+        max_notes (int): longest melody accepted
+    Returns:
+        midi (np.ndarray): int64 MIDI numbers
+    Raises:
+        ValueError: fewer than two notes, more than ``max_notes``, or a token that is not a note name
+            (the message is :func:`m2d.markov.parse_note`'s, quoting the token)
+    """
+    tokens = [t for t in re.split(r"[\s,;]+", text.strip()) if t]
+    if len(tokens) < 2:
+        raise ValueError("type at least two notes, e.g. C4 D4 E4 G4")
+    if len(tokens) > max_notes:
+        raise ValueError(f"{len(tokens)} notes: at most {max_notes} please")
+    out: list[int] = []
+    for tok in tokens:
+        v = parse_note(tok)  # raises ValueError naming the token
+        if _OCTAVE_RE.search(tok):
+            out.append(v)
+        else:
+            prev = out[-1] if out else 60
+            out.append(int(pcs_to_midi([v], start=prev)[0]))
+    return np.asarray(out, dtype=np.int64)
+
+
+def highlight_gains(weights: np.ndarray, floor: float = 0.15) -> np.ndarray:
+    """Loudness per note when "playing the attention": g_j = floor + (1 - floor) w_j / max_k w_k."""
+    w = np.asarray(weights, dtype=float)
+    top = w.max(initial=0.0)
+    return floor + (1 - floor) * (w / top if top > 0 else w)
+
+
+def _png_from_canvas(canvas) -> bytes:
+    """PNG bytes of an Agg canvas's current pixels (fast zlib level: the picture is redrawn often)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
+def _apply_gains(y: np.ndarray, durations: np.ndarray, gains: np.ndarray, tempo: float) -> np.ndarray:
+    bounds = np.round(np.concatenate([[0.0], np.cumsum(durations * 60.0 / tempo)]) * audio.SR).astype(int)
+    env = np.repeat(gains, np.diff(bounds))
+    return (y * env[: y.size]).astype(np.float32)
+
+
+class AttentionExplorer:
+    """Attention heatmap explorer: melody (corpus / sampled / typed), layer, head, query, temperature,
+    causal mask; shows the heatmap, the query row and the Markov row for the same note, and plays
+    the melody, plain and with the attended notes loud.
+
+    Every control is an attribute; changing one calls :meth:`update` (tests set values directly).
+    Bad typed text shows the parser's message in ``message`` beside the text box and keeps the text
+    and the last good picture. State after ``update()``: ``pitches``, ``durations`` (the melody),
+    ``numbers`` (see :meth:`compute`), ``image`` (PNG bytes), ``signal`` and ``highlighted``
+    (audio), ``error`` (message or None).
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        model (MusicTransformer): trained model
+        melodies (sequence of Melody): melodies offered under "corpus"
+        markov_P (np.ndarray): 12 x 12 first-order transition matrix of Part I (fitted on train)
+        tempo (float): playback tempo (quarter notes per minute)
+        dpi (int): resolution of the picture (lower is faster)
+        sound (bool): fill the audio players (False: only compute ``signal``/``highlighted``)
+    Raises:
+        ValueError: no melodies, or markov_P not a 12 x 12 stochastic matrix
+    """
+
+    def __init__(self, model, melodies: Sequence, markov_P, tempo: float = 100.0, dpi: int = 72,
+                 sound: bool = True):
+        import ipywidgets as W
+        from matplotlib.figure import Figure
+
+        if len(melodies) == 0:
+            raise ValueError("need at least one corpus melody")
+        P = check_stochastic(markov_P)
+        if P.shape != (12, 12):
+            raise ValueError(f"markov_P must be 12 x 12 (first order), got {P.shape}")
+        self.model, self.melodies, self.P = model, list(melodies), P
+        self.tempo, self.dpi, self.sound = tempo, dpi, sound
+        self._samples: dict[tuple[int, int], np.ndarray] = {}
+        self._forward: dict[tuple, tuple[list, np.ndarray]] = {}
+        L, H = model.cfg.n_layers, model.cfg.n_heads
+
+        self.source = W.ToggleButtons(options=["corpus", "sampled", "typed"], value="corpus",
+                                      description="melody")
+        self.melody = W.Dropdown(options=[(self._title(i, m), i) for i, m in enumerate(self.melodies)],
+                                 value=0, description="corpus")
+        self.seed = W.BoundedIntText(value=0, min=0, max=2**31 - 1, description="sample seed",
+                                     layout=W.Layout(width="190px"))
+        self.text = W.Text(value="C4 E4 G4 E4 F4 D4 B3 D4 C4 E4 G4 E4 F4 D4 B3 C4",
+                           description="typed", layout=W.Layout(width="440px"), continuous_update=False)
+        self.message = W.HTML()
+        self.layer = W.IntSlider(value=0, min=0, max=L - 1, description="layer")
+        self.head = W.IntSlider(value=0, min=0, max=H - 1, description="head")
+        self.query = W.IntSlider(value=1, min=0, max=1, description="query")
+        self.temperature = W.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.25,
+                                            description="temperature")
+        self.causal = W.Checkbox(value=True, description="causal mask")
+        self.picture = W.Image(format="png")
+        self.status = W.HTML()
+        self.player = W.Output()
+        self.player_attention = W.Output()
+
+        self.fig = Figure(figsize=(11.5, 4.4), dpi=dpi)
+        gs = self.fig.add_gridspec(2, 2, width_ratios=[1.0, 1.45], hspace=0.6, wspace=0.16,
+                                   left=0.06, right=0.99, top=0.93, bottom=0.13)
+        self.ax_map = self.fig.add_subplot(gs[:, 0])
+        self.ax_row = self.fig.add_subplot(gs[0, 1])
+        self.ax_pc = self.fig.add_subplot(gs[1, 1])
+        self._artists: dict = {}
+
+        self.pitches = self.durations = self.numbers = self.signal = self.highlighted = None
+        self.error: str | None = None
+        self.image = b""
+        self._melody_key = None
+        self._busy = False
+        self.timings: list[float] = []  # seconds from a control change to the new picture
+        for w in (self.source, self.melody, self.seed, self.text, self.layer, self.head, self.query,
+                  self.temperature, self.causal):
+            w.observe(self._changed, names="value")
+        self.update()
+
+    @staticmethod
+    def _title(i: int, m) -> str:
+        name = str(m.title or m.id).rsplit("/", 1)[-1]
+        return f"{i}: {name[:36]} ({len(m)} notes)"
+
+    # ------------------------------------------------------------------ melody selection
+    def current_melody(self) -> tuple[np.ndarray, np.ndarray]:
+        """(MIDI pitches, durations in quarter notes) for the chosen source.
+
+        Raises:
+            ValueError: bad typed text (the message names the token)
+        """
+        if self.source.value == "typed":
+            midi = parse_melody(self.text.value)
+            return midi, np.ones(midi.size)
+        m = self.melodies[self.melody.value]
+        durations = np.asarray(m.durations, dtype=float)
+        if self.source.value == "corpus":
+            return np.asarray(m.pitches, dtype=np.int64), durations
+        from m2d.models.melody_lm import sample_pitches
+
+        key = (int(self.melody.value), int(self.seed.value))
+        if key not in self._samples:  # the Transformer continues the first 4 notes in this rhythm
+            self._samples[key] = sample_pitches(self.model, m.pitch_classes[:4], durations,
+                                                rng=int(self.seed.value))
+        return pcs_to_midi(self._samples[key], start=int(m.pitches[0])), durations
+
+    # ------------------------------------------------------------------ update
+    def _changed(self, _change=None) -> None:
+        if not self._busy:
+            self.update()
+
+    def update(self) -> None:
+        """Recompute and redraw what the controls determine; bad text only sets the message."""
+        from m2d.widgets._common import error_html
+
+        t0 = time.perf_counter()
+        try:
+            pitches, durations = self.current_melody()
+        except ValueError as exc:
+            self.error = str(exc)
+            self.message.value = error_html(self.error)
+            return
+        self.error = None
+        self.message.value = ""
+        key = (tuple(pitches.tolist()), tuple(durations.tolist()))
+        new_melody = key != self._melody_key
+        if new_melody:
+            self._melody_key, self.pitches, self.durations = key, pitches, durations
+            T = pitches.size + 1
+            self._busy = True
+            try:
+                self.query.max = T - 1
+                if not 1 <= self.query.value <= T - 1:
+                    self.query.value = min(T - 1, 8)
+            finally:
+                self._busy = False
+            self.signal = audio.synthesize(pitches, durations, tempo=self.tempo)
+        self.numbers = self.compute()
+        self._draw(rebuild=new_melody)
+        self.timings.append(time.perf_counter() - t0)
+        self._play(new_melody)
+
+    def compute(self) -> dict[str, np.ndarray]:
+        """The numbers behind the picture: ``A`` (T x T attention of the chosen layer and head;
+        position 0 is BOS, position j >= 1 holds note j - 1), the query ``row``, its mass per pitch
+        class ``pc_mass``, the Markov row ``markov`` = P[latest note, :] and the Transformer's
+        next-note distribution ``model`` (for queries >= 1)."""
+        from m2d.attention import aggregate_by_label
+        from m2d.models.melody_lm import next_note_distributions
+        from m2d.models.transformer import attention_maps
+
+        pcs = np.mod(self.pitches, 12)
+        fkey = (self._melody_key, bool(self.causal.value), float(self.temperature.value))
+        if fkey not in self._forward:
+            if len(self._forward) > 64:
+                self._forward.clear()
+            maps = attention_maps(self.model, (pcs, self.durations), causal=fkey[1],
+                                  temperature=fkey[2], append_end=True)
+            nxt = next_note_distributions(self.model, (np.concatenate([pcs, [0]]),
+                                                       np.concatenate([self.durations, [1.0]])))
+            self._forward[fkey] = (maps, nxt)
+        maps, nxt = self._forward[fkey]
+        A = maps[self.layer.value][self.head.value]
+        q = int(self.query.value)
+        row = A[q]
+        out = {"A": A, "row": row, "query": np.array(q),
+               "pc_mass": aggregate_by_label(row, np.concatenate([[12], pcs]), 13)[:12],
+               "bos_mass": np.array(row[0])}
+        if q >= 1:
+            out["markov"] = self.P[pcs[q - 1]]
+            out["model"] = nxt[q]
+        return out
+
+    def _draw(self, rebuild: bool) -> None:
+        """Redraw in place. When the melody changes the axes, ticks and bars are rebuilt and the static
+        parts rendered once into a background; otherwise only the changing artists (heatmap, bars,
+        titles) are drawn over that background (blitting: tick labels dominate the render time)."""
+        c = self.numbers
+        A, row, q = c["A"], c["row"], int(c["query"])
+        labels = ["BOS"] + [midi_name(int(p)) for p in self.pitches]
+        T = len(labels)
+        a = self._artists
+        if rebuild or not a:
+            self._build(labels, A, row)
+        a["im"].set_data(A)
+        a["im"].set_clim(0, max(float(A.max()), 1e-9))
+        a["hline"].set_ydata([q, q])
+        mask = "causal" if self.causal.value else "no mask (never trained so)"
+        a["map_title"].set_text(f"layer {self.layer.value}, head {self.head.value}, "
+                                f"temperature {self.temperature.value:g}, {mask}")
+        for j, (bar, h) in enumerate(zip(a["row_bars"], row, strict=True)):
+            bar.set_height(h)
+            bar.set_color("C3" if j == q else "C0")
+        self.ax_row.set_ylim(0, max(float(row.max()) * 1.1, 1e-9))
+        a["row_title"].set_text(f"query row {q} (latest note {labels[q]}): weights over positions "
+                                f"(max {row.max():.2f}, sum {row.sum():.4f})")
+        if q >= 1:
+            note = PITCH_CLASSES[int(self.pitches[q - 1]) % 12]
+            series = (c["pc_mass"], c["markov"], c["model"])
+            a["pc_title"].set_text(f"note {note}: the fixed Markov row P[{note}, ·] vs this position "
+                                   f"(start token gets {float(c['bos_mass']):.2f})")
+        else:
+            series = (np.zeros(12),) * 3
+            a["pc_title"].set_text("query 0 is the start token: no note yet")
+        for bars, values in zip(a["pc_bars"], series, strict=True):
+            for bar, h in zip(bars, values, strict=True):
+                bar.set_height(h)
+        canvas = self.fig.canvas
+        canvas.restore_region(self._background)
+        for ax, artists in ((self.ax_map, [a["im"], a["hline"]]), (self.ax_row, list(a["row_bars"])),
+                            (self.ax_pc, [b for bars in a["pc_bars"] for b in bars])):
+            for artist in artists:
+                ax.draw_artist(artist)
+        for t in (a["map_title"], a["row_title"], a["pc_title"]):
+            self.fig.draw_artist(t)
+        self.image = _png_from_canvas(canvas)
+        self.picture.value = self.image
+        self.status.value = (f"{T - 1} notes; query row {q} is a probability vector: min entry "
+                             f"{row[row > 0].min():.3g}, sum {row.sum():.6f}")
+
+    def _build(self, labels: list[str], A: np.ndarray, row: np.ndarray) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        a = self._artists
+        T = len(labels)
+        step = max(1, int(np.ceil(T / 24)))
+        ticks = list(range(0, T, step))
+        for ax in (self.ax_map, self.ax_row, self.ax_pc):
+            ax.clear()
+        a["im"] = self.ax_map.imshow(A, cmap="viridis", vmin=0, vmax=1, aspect="auto",
+                                     interpolation="nearest", animated=True)
+        a["hline"] = self.ax_map.axhline(0, color="w", lw=0.8, alpha=0.8, animated=True)
+        self.ax_map.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, fontsize=7)
+        self.ax_map.set_yticks(ticks, [labels[i] for i in ticks], fontsize=7)
+        self.ax_map.set_xlabel("key (attended position)", fontsize=8)
+        self.ax_map.set_ylabel("query (latest note)", fontsize=8)
+        a["row_bars"] = self.ax_row.bar(np.arange(T), row, color="C0", width=0.85, animated=True)
+        self.ax_row.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, fontsize=7)
+        self.ax_row.set_yticks([])  # the scale changes with the row: its maximum is in the title
+        self.ax_row.set_xlim(-0.5, T - 0.5)
+        x = np.arange(12)
+        a["pc_bars"] = [
+            self.ax_pc.bar(x + off, np.zeros(12), width=0.27, color=col, label=lab, animated=True)
+            for off, col, lab in ((-0.27, "C1", "attention mass per pitch class"),
+                                  (0.0, "C0", "Markov row P[note, ·] (fixed)"),
+                                  (0.27, "C2", "Transformer p(next | past) (dynamic)"))]
+        self.ax_pc.set_xticks(x, PITCH_CLASSES, fontsize=8)
+        self.ax_pc.set_ylim(0, 1.2)
+        self.ax_pc.set_yticks([0, 0.5, 1.0])
+        self.ax_pc.tick_params(labelsize=7)
+        self.ax_pc.legend(fontsize=7, loc="upper right", ncol=3, frameon=False)
+        for key, ax in (("map_title", self.ax_map), ("row_title", self.ax_row), ("pc_title", self.ax_pc)):
+            a[key] = ax.set_title("", fontsize=9)
+            a[key].set_animated(True)
+        if not isinstance(self.fig.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(self.fig)
+        self.fig.set_dpi(self.dpi)
+        self.fig.canvas.draw()  # static parts only (animated artists are skipped)
+        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+
+    def _play(self, new_melody: bool) -> None:
+        """Two players: the melody (re-encoded only when it changes), and what the query sees -- with
+        the causal mask the notes up to the query, otherwise all -- each note as loud as the query
+        attends to it."""
+        from IPython.display import display
+
+        q = int(self.query.value)
+        gains = highlight_gains(self.numbers["row"][1:])  # position j >= 1 holds note x_{j-1}
+        y = _apply_gains(self.signal, self.durations, gains, self.tempo)
+        if self.causal.value:  # the query at position q sees notes x_0 .. x_{q-1}
+            q_end = max(q, 1)
+            y = y[: int(round(np.sum(self.durations[:q_end]) * 60.0 / self.tempo * audio.SR))]
+        self.highlighted = y
+        if not self.sound:
+            return
+        if new_melody:
+            self.player.clear_output(wait=True)
+            with self.player:
+                display(audio.play(self.signal))
+        self.player_attention.clear_output(wait=True)
+        with self.player_attention:
+            display(audio.play(self.highlighted))
+
+    # ------------------------------------------------------------------ view
+    @property
+    def widget(self):
+        import ipywidgets as W
+
+        return W.VBox([self.source, W.HBox([self.melody, self.seed]), W.HBox([self.text, self.message]),
+                       W.HBox([self.layer, self.head, self.query]), W.HBox([self.temperature, self.causal]),
+                       self.picture, self.status,
+                       W.HBox([W.HTML("melody&nbsp;"), self.player,
+                               W.HTML("&nbsp;what the query sees, as loud as it attends&nbsp;"),
+                               self.player_attention])])
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def explorer_static(model, melodies: Sequence, markov_P, melody_index: int = 0, query: int | None = None,
+                    layers: Sequence[int] | None = None, heads: Sequence[int] | None = None):
+    """The explorer's static counterpart for the HTML book: its picture and "what the query sees"
+    sound for every (layer, head), precomputed by driving a real :class:`AttentionExplorer` on one
+    corpus melody and query.
+
+    Notebook: notebooks/02_attention.ipynb
+    Returns:
+        player (IPython.display.HTML): a frame player (see :mod:`m2d.static`)
+    """
+    from m2d import static
+
+    ex = AttentionExplorer(model, melodies, markov_P, sound=False)
+    ex.melody.value = melody_index
+    if query is not None:
+        ex.query.value = query
+    layers = list(range(model.cfg.n_layers)) if layers is None else list(layers)
+    heads = list(range(model.cfg.n_heads)) if heads is None else list(heads)
+
+    def make(layer: int, head: int) -> static.Frame:
+        ex.layer.value, ex.head.value = int(layer), int(head)
+        return static.Frame(ex.image, static.encode_clip(ex.highlighted, audio.SR),
+                            caption=_strip_tags(ex.status.value))
+
+    params = {"layer": layers, "head": heads}
+    frames = static.render_frames(params, make)
+    return static.frame_player(params, frames, sliders=("layer", "head"),
+                               title=f"Attention explorer (static version: query {ex.query.value} of "
+                                     f"melody {ex.melody.label}; every layer x head)")
+
+
+def _strip_tags(text: str) -> str:
+    return re.sub(r"<[^>]+>", "", text)

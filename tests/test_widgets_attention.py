@@ -1,0 +1,118 @@
+"""The attention heatmap explorer, driven without a browser by setting control values."""
+
+import numpy as np
+import pytest
+import torch
+
+from m2d import audio, markov
+from m2d.models.transformer import MusicTransformer, TransformerConfig
+from m2d.widgets import attention as wa
+
+
+@pytest.fixture(scope="module")
+def explorer(bach_split):
+    torch.manual_seed(0)
+    model = MusicTransformer(TransformerConfig(d_model=16, n_heads=2, n_layers=2, d_ff=32,
+                                               dropout=0.0, max_rel=8)).eval()
+    P = markov.fit_transition_matrix(bach_split["train"], smoothing=0.1)
+    return wa.AttentionExplorer(model, bach_split["test"][:3], P)
+
+
+def test_parse_melody():
+    assert wa.parse_melody("C4 D4 E4 G4").tolist() == [60, 62, 64, 67]
+    assert wa.parse_melody("C4, B, D").tolist() == [60, 59, 62]  # no octave: nearest the previous
+    with pytest.raises(ValueError, match="'H4' is not a note name"):
+        wa.parse_melody("C4 H4 E4")
+    with pytest.raises(ValueError, match="at least two"):
+        wa.parse_melody("  C4 ")
+    with pytest.raises(ValueError, match="at most"):
+        wa.parse_melody("C4 " * 200)
+
+
+def test_initial_state(explorer, bach_split):
+    m = bach_split["test"][0]
+    assert explorer.pitches.tolist() == m.pitches.tolist()
+    assert explorer.image[:8] == b"\x89PNG\r\n\x1a\n"
+    c = explorer.numbers
+    assert c["A"].shape == (len(m) + 1, len(m) + 1)
+    np.testing.assert_allclose(c["row"].sum(), 1.0, atol=1e-6)
+    np.testing.assert_allclose(c["pc_mass"].sum() + c["bos_mass"], 1.0, atol=1e-6)
+    q = int(c["query"])
+    np.testing.assert_allclose(c["markov"], explorer.P[m.pitch_classes[q - 1]])
+    np.testing.assert_allclose(c["model"].sum(), 1.0, atol=1e-6)
+
+
+def test_controls_change_the_picture(explorer):
+    before = explorer.image
+    explorer.head.value = 1
+    assert explorer.image != before and int(explorer.numbers["query"]) >= 1
+    explorer.query.value = 3
+    assert int(explorer.numbers["query"]) == 3
+    assert np.all(explorer.numbers["row"][4:] == 0)  # causal: nothing after the query
+    explorer.causal.value = False
+    assert np.all(explorer.numbers["row"] > 0)
+    explorer.causal.value = True
+    flat = explorer.numbers["row"].copy()
+    explorer.temperature.value = 4.0
+    from m2d.attention import entropy_bits
+
+    assert entropy_bits(explorer.numbers["row"]) > entropy_bits(flat)
+    explorer.temperature.value = 1.0
+    explorer.layer.value = 1
+    assert explorer.error is None
+
+
+def test_typed_melody_and_bad_text(explorer):
+    explorer.source.value = "typed"
+    explorer.text.value = "C4 E4 G4 C5 G4 E4 C4"
+    assert explorer.pitches.tolist() == [60, 64, 67, 72, 67, 64, 60]
+    assert explorer.query.max == 7 and explorer.error is None
+    good_image = explorer.image
+    explorer.text.value = "C4 E4 X9 G4"
+    assert explorer.error == "'X9' is not a note name (expected e.g. C, F#, Bb or C4)"
+    assert "X9" in explorer.message.value and "is not a note name" in explorer.message.value
+    assert explorer.text.value == "C4 E4 X9 G4"  # the user's text is kept
+    assert explorer.pitches.tolist() == [60, 64, 67, 72, 67, 64, 60]  # and the last good melody
+    assert explorer.image == good_image
+    explorer.text.value = "C4 D4"
+    assert explorer.error is None and explorer.message.value == ""
+    explorer.source.value = "corpus"
+
+
+def test_sampled_melody_and_audio(explorer, bach_split):
+    m = bach_split["test"][1]
+    explorer.melody.value = 1
+    explorer.source.value = "sampled"
+    assert explorer.pitches.size == len(m)
+    assert (explorer.pitches[:4] % 12).tolist() == m.pitch_classes[:4].tolist()
+    first = explorer.pitches.copy()
+    explorer.seed.value = 5
+    explorer.seed.value = 0
+    assert explorer.pitches.tolist() == first.tolist()  # the same seed gives the same sample
+    for y in (explorer.signal, explorer.highlighted):
+        s = audio.audio_stats(y)
+        assert s["seconds"] > 0 and s["rms"] > 0.01 and s["clipped_fraction"] == 0
+    explorer.source.value = "corpus"
+
+
+def test_highlight_gains():
+    g = wa.highlight_gains(np.array([0.0, 0.5, 1.0, 0.25]), floor=0.2)
+    np.testing.assert_allclose(g, [0.2, 0.6, 1.0, 0.4])
+
+
+def test_rejects_bad_markov_matrix(bach_split):
+    model = MusicTransformer(TransformerConfig(d_model=16, n_heads=2, n_layers=1, d_ff=16))
+    with pytest.raises(ValueError, match="12 x 12"):
+        wa.AttentionExplorer(model, bach_split["test"][:1], np.eye(3))
+    with pytest.raises(ValueError, match="at least one"):
+        wa.AttentionExplorer(model, [], np.eye(12))
+
+
+def test_static_counterpart(bach_split):
+    torch.manual_seed(0)
+    model = MusicTransformer(TransformerConfig(d_model=16, n_heads=2, n_layers=2, d_ff=32,
+                                               dropout=0.0, max_rel=8)).eval()
+    P = markov.fit_transition_matrix(bach_split["train"], smoothing=0.1)
+    html = wa.explorer_static(model, bach_split["test"][:2], P, query=5).data
+    assert html.count("data:image/png") >= 4 and "data:audio/mpeg" in html
+    assert "layer" in html and "head" in html
