@@ -5,6 +5,7 @@ Notebook: book/timeline.md
 
 from __future__ import annotations
 
+import textwrap
 from typing import NamedTuple
 
 
@@ -38,7 +39,8 @@ CHAPTER_COLORS = {"Part I": "C0", "Part II": "C1", "Part III": "C2", "Landscape"
 
 
 def plot_timeline(ax, milestones=TIMELINE):
-    """Draw the milestones on a time axis, alternating above/below, coloured by book chapter.
+    """Draw the milestones in order, evenly spaced (1906-1957 would otherwise squeeze 2017-2024
+    into a corner), alternating above/below the axis, coloured by the chapter that shows them.
 
     Args:
         ax (matplotlib.axes.Axes)
@@ -48,21 +50,23 @@ def plot_timeline(ax, milestones=TIMELINE):
     """
     from matplotlib.lines import Line2D
 
-    years = [m.year for m in milestones]
     ax.axhline(0, color="k", lw=1)
     for i, m in enumerate(milestones):
-        h = (1.0 + 0.45 * (i % 3)) * (1 if i % 2 == 0 else -1)
+        h = (1.0 + 0.5 * (i % 2 == 0)) * (1 if i % 2 == 0 else -1)
         c = CHAPTER_COLORS.get(m.chapter, "gray")
-        ax.plot([m.year, m.year], [0, h], color=c, lw=1)
-        ax.plot(m.year, 0, "o", color=c)
-        ax.annotate(f"{m.year}\n{m.development}", (m.year, h), ha="center",
-                    va="bottom" if h > 0 else "top", fontsize=8, color=c)
-    ax.set_xlim(min(years) - 8, max(years) + 8)
-    ax.set_ylim(-2.9, 2.9)
+        ax.plot([i, i], [0, h], color=c, lw=1)
+        ax.plot(i, 0, "o", color=c, ms=8)
+        label = textwrap.fill(m.development, 16)
+        ax.annotate(f"{m.year}\n{label}", (i, h), ha="center", va="bottom" if h > 0 else "top",
+                    fontsize=8, color=c)
+    ax.set_xlim(-0.7, len(milestones) - 0.3)
+    ax.set_ylim(-3.0, 3.3)
+    ax.set_xticks(range(len(milestones)), [str(m.year) for m in milestones])
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
-    handles = [Line2D([], [], color=c, marker="o", label=f"shown in {name}")
+    handles = [Line2D([], [], color=c, marker="o", ls="", label=f"shown in {name}")
                for name, c in CHAPTER_COLORS.items()]
-    ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
+    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False, ncol=4,
+              bbox_to_anchor=(0, -0.28))
     return ax
