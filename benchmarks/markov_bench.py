@@ -7,25 +7,11 @@ Run: .venv/bin/python benchmarks/markov_bench.py
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
+from _timing import line as report  # noqa: E402  (benchmarks/ is on sys.path when run)
+from _timing import stopwatch as timeit  # noqa: E402
 
 from m2d import audio, markov
 from m2d.widgets import markov as wm
-
-
-def timeit(fn, repeat: int = 50) -> np.ndarray:
-    out = np.empty(repeat)
-    for i in range(repeat):
-        t = time.perf_counter()
-        fn(i)
-        out[i] = time.perf_counter() - t
-    return out * 1e3
-
-
-def report(name: str, ms: np.ndarray) -> None:
-    print(f"{name:48s} p50 {np.percentile(ms, 50):8.2f} ms   p95 {np.percentile(ms, 95):8.2f} ms")
 
 
 def main() -> None:

@@ -20,22 +20,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _timing import line, stopwatch
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-
-
-def stopwatch(fn, repeat: int) -> np.ndarray:
-    out = np.empty(repeat)
-    for i in range(repeat):
-        t = time.perf_counter()
-        fn(i)
-        out[i] = time.perf_counter() - t
-    return out * 1e3
-
-
-def line(name: str, ms: np.ndarray) -> None:
-    print(f"  {name:46s} p50 {np.percentile(ms, 50):9.3f} ms   p95 {np.percentile(ms, 95):9.3f} ms")
 
 
 def bench_build() -> None:
