@@ -221,8 +221,39 @@ def test_head_statistics(bach_split):
     assert np.all(total <= 1 + 1e-9)
     assert np.all((st["same_pc"] >= 0) & (st["same_pc"] <= 1))
     assert np.all(st["bar_back_chance"] >= 0) and np.all(st["entropy"] > 0)
+    assert np.all((st["after_same"] >= 0) & (st["after_same"] <= 1)) and np.all(st["after_same_chance"] > 0)
     with pytest.raises(ValueError, match="at least one"):
         head_statistics(model, [])
+
+
+class _FixedAttention(torch.nn.Module):
+    """A stand-in whose every head attends only to offset r (for checking head_statistics)."""
+
+    def __init__(self, r):
+        super().__init__()
+        self.r = r
+        self.cfg = TINY_T
+
+    def forward(self, tokens, durs=None, onsets=None, causal=True, temperature=1.0, return_attention=False):
+        T = tokens.shape[-1]
+        A = torch.zeros(1, 2, T, T)
+        for i in range(T):
+            A[0, :, i, max(i - self.r, 0)] = 1.0
+        return torch.zeros(1, T, 12), [A]
+
+
+def test_head_statistics_on_known_patterns():
+    mel = [type("M", (), {"pitch_classes": np.array([0, 2, 0, 2, 0, 2, 0, 2]),
+                          "durations": np.ones(8)})()]
+    st = head_statistics(_FixedAttention(1), mel, max_offset=3)
+    np.testing.assert_allclose(st["offset_mass"][0, 0], [0, 6 / 7, 0])  # row 1 can only reach BOS
+    # the note two back has the latest note's pitch class (offset 2): none of it for offset-1 attention
+    assert st["same_pc"][0, 0] == 0
+    # the key at offset 1 holds the note before the latest; it followed the same pitch class
+    # as the latest note whenever t >= 3 (pattern 0 2 0 2 ...)
+    assert st["after_same"][0, 0] == pytest.approx(5 / 7)
+    st2 = head_statistics(_FixedAttention(2), mel, max_offset=3)
+    assert st2["same_pc"][0, 0] == pytest.approx(5 / 7)
 
 
 def test_parameter_counts():

@@ -253,9 +253,10 @@ def attention_cost(ns, d_k: int = 64, reps: int = 3, rng: np.random.Generator | 
     """Time and memory of one scaled dot-product attention (Definition 21.6) against sequence length n
     (Limit 2: the n x n score matrix costs O(n^2 d_k) time and O(n^2) memory).
 
-    Time is the median wall-clock of ``reps`` calls of :func:`scaled_dot_product_attention` on
-    random (n, d_k) inputs; memory is the peak of numpy's allocations during one call (tracemalloc),
-    which is dominated by the n x n matrices.
+    Time is the fastest of ``reps`` calls of :func:`scaled_dot_product_attention` on random (n, d_k)
+    inputs, after one untimed warm-up call (the minimum is the run least disturbed by other work on
+    the machine); memory is the peak of numpy's allocations during one call (tracemalloc), which is
+    dominated by the n x n matrices.
 
     Notebook: notebooks/02_attention.ipynb
     Args:
@@ -278,12 +279,13 @@ def attention_cost(ns, d_k: int = 64, reps: int = 3, rng: np.random.Generator | 
     secs, peaks = [], []
     for n in ns:
         Q, K, V = rng.standard_normal((3, n, d_k))
+        scaled_dot_product_attention(Q, K, V)  # warm-up
         times = []
         for _ in range(reps):
             t0 = time.perf_counter()
             scaled_dot_product_attention(Q, K, V)
             times.append(time.perf_counter() - t0)
-        secs.append(float(np.median(times)))
+        secs.append(float(np.min(times)))
         tracemalloc.start()
         try:
             scaled_dot_product_attention(Q, K, V)

@@ -197,10 +197,14 @@ def head_statistics(model: MusicTransformer, melodies, max_offset: int = 8) -> d
     offset t - j = 0 is the latest note itself (what an order-1 Markov chain conditions on), 1 the
     note before it, and so on. Reported per (layer, head):
 
-    - ``offset_mass[l, h, r]``: mean weight on offset r (r < max_offset);
+    - ``offset_mass[l, h, r]``: mean weight on the note at offset r (r < max_offset; the start token
+      is never counted here, only in ``bos_mass``);
     - ``bos_mass``: mean weight on the start token;
     - ``same_pc`` / ``same_pc_chance``: mean weight on earlier notes of the same pitch class (scale
       degree, since melodies are in C) as the latest note, and what uniform attention would give;
+    - ``after_same`` / ``after_same_chance``: mean weight on notes that *followed* an earlier
+      occurrence of the latest note's pitch class (offsets >= 1), i.e. on "what came next last time"
+      -- the look-up that lets a model continue a phrase it has heard before -- and the uniform value;
     - ``bar_back`` / ``bar_back_chance``: mean weight on notes sounding exactly one 4-beat bar before
       the latest note, and the uniform-attention value;
     - ``entropy``: mean entropy of the rows in bits.
@@ -233,14 +237,19 @@ def head_statistics(model: MusicTransformer, melodies, max_offset: int = 8) -> d
         same = (key_pc[None, :] == key_pc[t][:, None]) & past
         same[np.arange(t.size), t] = False  # not the latest note itself
         bar = np.isclose(key_on[t][:, None] - key_on[None, :], 4.0) & past
+        prev_pc = np.concatenate([[-1, -1], pcs[: T - 2]])  # pitch class of the note before key j
+        after = (prev_pc[None, :] == key_pc[t][:, None]) & past
+        after[np.arange(t.size), t] = False  # offset 0 is the latest note itself
         W = maps[:, :, t, :]  # (L, H, rows, T)
-        offs = np.stack([W[..., np.arange(t.size), np.clip(t - r, 0, None)] * (t - r >= 0)
+        offs = np.stack([W[..., np.arange(t.size), np.clip(t - r, 0, None)] * (t - r >= 1)
                          for r in range(max_offset)], axis=-1)  # (L, H, rows, R)
         stats = {
             "offset_mass": offs.sum(axis=2),
             "bos_mass": W[..., 0].sum(axis=2),
             "same_pc": (W * same).sum(axis=(2, 3)),
             "same_pc_chance": np.full(W.shape[:2], (same.sum(1) / past.sum(1)).sum()),
+            "after_same": (W * after).sum(axis=(2, 3)),
+            "after_same_chance": np.full(W.shape[:2], (after.sum(1) / past.sum(1)).sum()),
             "bar_back": (W * bar).sum(axis=(2, 3)),
             "bar_back_chance": np.full(W.shape[:2], (bar.sum(1) / past.sum(1)).sum()),
             "entropy": entropy_bits(W).sum(axis=2),
