@@ -84,7 +84,8 @@ def bench_widget(model, split) -> None:
     ex.timings.clear()
     for i in range(20):
         ex.melody.value = int(i % len(split["test"]))
-    print(f"  picture after a melody change (new forward pass, axes rebuilt): {pct(np.array(ex.timings) * 1e3)}")
+    print("  picture after a melody change (new forward pass, axes rebuilt): "
+          f"{pct(np.array(ex.timings) * 1e3)}")
     m = split["test"][typical]
     ts_syn, ts_play = [], []
     for _ in range(20):
