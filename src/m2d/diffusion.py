@@ -83,3 +83,579 @@ def q_sample(x0, t, alpha_bar, noise) -> np.ndarray:
         return np.sqrt(a) * x0 + np.sqrt(1.0 - a) * noise
     except ValueError:
         raise ValueError(f"t of shape {t.shape} does not broadcast against x0 {x0.shape}") from None
+
+
+# --------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _check_T(T) -> int:
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be an integer >= 1, got {T!r}")
+    return int(T)
+
+
+def _steps(t, T: int, lo: int = 0, what: str = "t") -> np.ndarray:
+    """Validate integer step(s) t in lo..T and return them as an integer array."""
+    t = np.asarray(t)
+    if not np.issubdtype(t.dtype, np.integer):
+        raise ValueError(f"{what} must be integer step(s), got dtype {t.dtype}")
+    if t.size and (t.min() < lo or t.max() > T):
+        raise ValueError(f"{what} must lie in {lo}..{T}, got {t.min()}..{t.max()}")
+    return t
+
+
+def _per_step(values: np.ndarray, t: np.ndarray, ndim: int) -> np.ndarray | float:
+    """values[t] shaped to broadcast over an array of ``ndim`` dims whose leading axes match t."""
+    v = np.asarray(values)[t]
+    if t.ndim == 0:
+        return float(v)
+    if t.ndim > ndim:
+        raise ValueError(f"t of shape {t.shape} has more axes than the data ({ndim})")
+    return v.reshape(t.shape + (1,) * (ndim - t.ndim))
+
+
+def _broadcast(*arrays) -> tuple[np.ndarray, ...]:
+    try:
+        return tuple(np.broadcast_arrays(*arrays))
+    except ValueError:
+        shapes = " and ".join(str(np.shape(a)) for a in arrays)
+        raise ValueError(f"shapes {shapes} do not broadcast") from None
+
+
+# --------------------------------------------------------------------------------------------------
+# schedules (Definitions 21.8-21.9)
+
+
+def cosine_beta_schedule(T: int, s: float = 0.008, max_beta: float = 0.999) -> np.ndarray:
+    """Cosine schedule of Nichol & Dhariwal (2021): alpha_bar_t = f(t) / f(0) with
+    f(t) = cos^2(((t / T + s) / (1 + s)) pi / 2), beta_t = min(1 - alpha_bar_t / alpha_bar_{t-1}, max_beta).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        T (int): number of steps, >= 1
+        s (float): small offset keeping beta_1 away from 0, >= 0
+        max_beta (float): clip for the last betas (f(T) = 0 would give beta_T = 1), in (0, 1)
+    Returns:
+        betas (np.ndarray): beta_1..beta_T, shape (T,)
+    Raises:
+        ValueError: T < 1, s < 0, max_beta outside (0, 1)
+    """
+    T = _check_T(T)
+    if not s >= 0:
+        raise ValueError(f"s must be >= 0, got {s}")
+    if not 0 < max_beta < 1:
+        raise ValueError(f"max_beta = {max_beta:g} is outside (0, 1)")
+    f = np.cos((np.arange(T + 1) / T + s) / (1 + s) * np.pi / 2) ** 2
+    ab = f / f[0]
+    betas = np.minimum(1.0 - ab[1:] / ab[:-1], max_beta)
+    return check_betas(betas)
+
+
+def make_schedule(kind: str, T: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> np.ndarray:
+    """beta_1..beta_T of the named schedule, ``"linear"`` (uses beta_start, beta_end) or ``"cosine"``.
+
+    Raises:
+        ValueError: unknown kind, T < 1, betas outside (0, 1), or a decreasing linear schedule
+    """
+    if kind == "linear":
+        if beta_start > beta_end:
+            raise ValueError(f"beta_1 = {beta_start:g} exceeds beta_T = {beta_end:g}: a noise schedule "
+                             "must increase (Definition 21.8)")
+        return linear_beta_schedule(T, beta_start, beta_end)
+    if kind == "cosine":
+        return cosine_beta_schedule(T)
+    raise ValueError(f"unknown schedule {kind!r}; choose 'linear' or 'cosine'")
+
+
+def snr(alpha_bar) -> np.ndarray:
+    """Signal-to-noise ratio SNR(t) = alpha_bar_t / (1 - alpha_bar_t) of x_t (Theorem 21.4).
+
+    SNR(0) = inf (no noise at t = 0).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        alpha_bar (np.ndarray): alpha_bar_0..alpha_bar_T
+    Returns:
+        snr (np.ndarray): same shape
+    Raises:
+        ValueError: values outside (0, 1] or not 1-D
+    """
+    ab = np.asarray(alpha_bar, dtype=float)
+    if ab.ndim != 1 or ab.size < 1:
+        raise ValueError(f"alpha_bar must be a non-empty 1-D array, got shape {ab.shape}")
+    if np.any(~((ab > 0) & (ab <= 1))):
+        raise ValueError("alpha_bar values must lie in (0, 1]")
+    with np.errstate(divide="ignore"):
+        return np.where(ab < 1, ab / np.where(ab < 1, 1.0 - ab, 1.0), np.inf)
+
+
+# --------------------------------------------------------------------------------------------------
+# the forward chain and its posterior (Definition 21.8, Theorem 21.4, Theorem 21.5)
+
+
+def _as_rng(rng) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise ValueError(f"rng must be a numpy Generator or an integer seed, got {type(rng).__name__}")
+
+
+def forward_chain(x0, betas, rng) -> np.ndarray:
+    """Iterate the forward Markov chain x_t = sqrt(1 - beta_t) x_{t-1} + sqrt(beta_t) z_t,
+    z_t ~ N(0, I) (Definition 21.8), and return every state x_0..x_T.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        x0 (np.ndarray): clean data, any shape
+        betas (np.ndarray): beta_1..beta_T
+        rng (np.random.Generator or int): source of the noise z_1..z_T
+    Returns:
+        xs (np.ndarray): shape (T + 1, *x0.shape), xs[t] = x_t, xs[0] = x0
+    Raises:
+        ValueError: invalid schedule or rng
+    """
+    b = check_betas(betas)
+    rng = _as_rng(rng)
+    x = np.asarray(x0, dtype=float)
+    xs = np.empty((b.size + 1,) + x.shape)
+    xs[0] = x
+    for t in range(1, b.size + 1):
+        x = np.sqrt(1.0 - b[t - 1]) * x + np.sqrt(b[t - 1]) * rng.standard_normal(x.shape)
+        xs[t] = x
+    return xs
+
+
+def posterior_coefficients(betas) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coefficients of q(x_{t-1} | x_t, x_0) = N(c0_t x_0 + ct_t x_t, beta_tilde_t), indexed by t = 0..T
+    (entry 0 unused, NaN):
+
+    c0_t = sqrt(alpha_bar_{t-1}) beta_t / (1 - alpha_bar_t),
+    ct_t = sqrt(alpha_t) (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t),
+    beta_tilde_t = (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) beta_t.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Returns:
+        c0, ct, var (np.ndarray): each of length T + 1
+    """
+    b = check_betas(betas)
+    ab = alpha_bars(b)
+    c0 = np.full(b.size + 1, np.nan)
+    ct, var = c0.copy(), c0.copy()
+    c0[1:] = np.sqrt(ab[:-1]) * b / (1.0 - ab[1:])
+    ct[1:] = np.sqrt(1.0 - b) * (1.0 - ab[:-1]) / (1.0 - ab[1:])
+    var[1:] = (1.0 - ab[:-1]) / (1.0 - ab[1:]) * b
+    return c0, ct, var
+
+
+def q_posterior(x0, x_t, t, betas) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the forward posterior q(x_{t-1} | x_t, x_0), a Gaussian (Theorem 21.5):
+
+    mu_tilde_t = sqrt(alpha_bar_{t-1}) beta_t / (1 - alpha_bar_t) x_0
+                 + sqrt(alpha_t) (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) x_t,
+    beta_tilde_t = (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) beta_t.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        x0, x_t (np.ndarray): clean and noised data (broadcastable)
+        t (int or array of int): step(s) in 1..T; an array broadcasts against the leading axes
+        betas (np.ndarray): beta_1..beta_T
+    Returns:
+        mean (np.ndarray), variance (np.ndarray or float): variance is per step (broadcastable)
+    Raises:
+        ValueError: t outside 1..T, invalid schedule, shapes that do not broadcast
+    """
+    c0, ct, var = posterior_coefficients(betas)
+    t = _steps(t, len(c0) - 1, lo=1)
+    x0, x_t = _broadcast(np.asarray(x0, dtype=float), np.asarray(x_t, dtype=float))
+    a, b, v = (_per_step(c, t, x0.ndim) for c in (c0, ct, var))
+    try:
+        return a * x0 + b * x_t, v
+    except ValueError:
+        raise ValueError(f"t of shape {t.shape} does not broadcast against x {x0.shape}") from None
+
+
+def posterior_by_bayes(x0: float, x_t: float, t: int, betas,
+                       grid: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Numerical Bayes for 1-D data: q(x_{t-1} | x_t, x_0) proportional to
+    q(x_t | x_{t-1}) q(x_{t-1} | x_0), evaluated on a grid and normalised (no Gaussian algebra).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        x0, x_t (float): the conditioning values
+        t (int): step in 2..T (at t = 1 the posterior is the point mass at x_0)
+        betas (np.ndarray): beta_1..beta_T
+        grid (np.ndarray): evenly spaced values of x_{t-1}
+    Returns:
+        mean (float), variance (float), density (np.ndarray on the grid)
+    Raises:
+        ValueError: t outside 2..T, grid not 1-D increasing
+    """
+    b = check_betas(betas)
+    ab = alpha_bars(b)
+    t = int(_steps(t, b.size, lo=2))
+    g = np.asarray(grid, dtype=float)
+    if g.ndim != 1 or g.size < 3 or np.any(np.diff(g) <= 0):
+        raise ValueError("grid must be a 1-D increasing array of at least 3 points")
+    # log q(x_{t-1} | x_0) + log q(x_t | x_{t-1}), both Gaussian densities in x_{t-1}
+    log_prior = -0.5 * (g - np.sqrt(ab[t - 1]) * x0) ** 2 / (1.0 - ab[t - 1])
+    log_lik = -0.5 * (x_t - np.sqrt(1.0 - b[t - 1]) * g) ** 2 / b[t - 1]
+    logp = log_prior + log_lik
+    w = np.exp(logp - logp.max())
+    dx = np.gradient(g)
+    w /= np.sum(w * dx)
+    mean = float(np.sum(g * w * dx))
+    return mean, float(np.sum((g - mean) ** 2 * w * dx)), w
+
+
+# --------------------------------------------------------------------------------------------------
+# the reverse process (Definition 21.10) and the ELBO (Theorem 21.5)
+
+
+def predict_x0(x_t, t, eps, alpha_bar) -> np.ndarray:
+    """x_0 implied by a noise prediction: x0_hat = (x_t - sqrt(1 - alpha_bar_t) eps) / sqrt(alpha_bar_t)
+    (Theorem 21.4 solved for x_0).
+
+    Raises:
+        ValueError: t outside 0..T, shapes that do not broadcast
+    """
+    ab = np.asarray(alpha_bar, dtype=float)
+    t = _steps(t, ab.size - 1)
+    x_t, eps = _broadcast(np.asarray(x_t, dtype=float), np.asarray(eps, dtype=float))
+    a = _per_step(ab, t, x_t.ndim)
+    return (x_t - np.sqrt(1.0 - a) * eps) / np.sqrt(a)
+
+
+def reverse_mean(x_t, t, eps, betas) -> np.ndarray:
+    """Mean of the reverse step p_theta(x_{t-1} | x_t) in the noise parameterisation of Ho et al.:
+    mu_theta(x_t, t) = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps_theta(x_t, t)) / sqrt(alpha_t)
+    (Definition 21.10).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        x_t (np.ndarray): current state
+        t (int or array of int): step(s) in 1..T
+        eps (np.ndarray): predicted noise, same shape as x_t
+        betas (np.ndarray): beta_1..beta_T
+    Returns:
+        mean (np.ndarray)
+    Raises:
+        ValueError: t outside 1..T, shapes that do not broadcast
+    """
+    b = check_betas(betas)
+    ab = alpha_bars(b)
+    t = _steps(t, b.size, lo=1)
+    x_t, eps = _broadcast(np.asarray(x_t, dtype=float), np.asarray(eps, dtype=float))
+    beta = _per_step(np.concatenate([[np.nan], b]), t, x_t.ndim)
+    a = _per_step(ab, t, x_t.ndim)
+    return (x_t - beta / np.sqrt(1.0 - a) * eps) / np.sqrt(1.0 - beta)
+
+
+def reverse_variances(betas, kind: str = "posterior") -> np.ndarray:
+    """Fixed reverse variances sigma_t^2, t = 0..T (entry 0 unused): ``"beta"`` gives beta_t,
+    ``"posterior"`` gives beta_tilde_t with sigma_1^2 = beta_tilde_2 (beta_tilde_1 = 0 would make the
+    decoder p(x_0 | x_1) a point mass), as in Ho et al. (2020).
+
+    Raises:
+        ValueError: unknown kind, invalid schedule
+    """
+    b = check_betas(betas)
+    if kind == "beta":
+        return np.concatenate([[np.nan], b])
+    if kind == "posterior":
+        var = posterior_coefficients(b)[2]
+        var[1] = var[2] if b.size >= 2 else b[0]
+        return var
+    raise ValueError(f"unknown variance kind {kind!r}; choose 'beta' or 'posterior'")
+
+
+def gaussian_kl(mean1, var1, mean2, var2) -> np.ndarray:
+    """KL(N(m1, v1) || N(m2, v2)) = 1/2 (log(v2 / v1) + (v1 + (m1 - m2)^2) / v2 - 1), elementwise, nats.
+
+    Raises:
+        ValueError: non-positive variances
+    """
+    v1, v2 = np.asarray(var1, dtype=float), np.asarray(var2, dtype=float)
+    if np.any(v1 <= 0) or np.any(v2 <= 0):
+        raise ValueError("variances must be positive")
+    m1, m2 = np.asarray(mean1, dtype=float), np.asarray(mean2, dtype=float)
+    return 0.5 * (np.log(v2 / v1) + (v1 + (m1 - m2) ** 2) / v2 - 1.0)
+
+
+def _log_prob_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log(Phi(b) - Phi(a)) for a < b, computed in the tail where it is accurate."""
+    from scipy.special import log_ndtr
+
+    flip = a > 0  # use Phi(b) - Phi(a) = Phi(-a) - Phi(-b) in the upper tail
+    a2, b2 = np.where(flip, -b, a), np.where(flip, -a, b)
+    lb, la = log_ndtr(b2), log_ndtr(a2)
+    return lb + np.log1p(-np.exp(np.minimum(la - lb, 0.0)) + 1e-300)
+
+
+def discretized_gaussian_log_likelihood(x0, mean, std, bits: int = 8) -> np.ndarray:
+    """log p(x_0 | x_1) for data on the 2^bits-level grid of [-1, 1] under N(mean, std^2) integrated over
+    each value's bin (the decoder L_0 of Ho et al. 2020); the outer bins extend to -inf and +inf.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        x0 (np.ndarray): data on the grid 2k / (2^bits - 1) - 1
+        mean (np.ndarray): decoder means (broadcastable)
+        std (float or np.ndarray): decoder standard deviation(s), > 0
+        bits (int): bits per value
+    Returns:
+        log_prob (np.ndarray): elementwise, nats (<= 0)
+    Raises:
+        ValueError: std <= 0
+    """
+    std = np.asarray(std, dtype=float)
+    if np.any(std <= 0):
+        raise ValueError("std must be positive")
+    x0, mean = _broadcast(np.asarray(x0, dtype=float), np.asarray(mean, dtype=float))
+    half = 1.0 / (2**bits - 1)
+    lo = np.where(x0 <= -1 + 1e-6, -np.inf, (x0 - half - mean) / std)
+    hi = np.where(x0 >= 1 - 1e-6, np.inf, (x0 + half - mean) / std)
+    return np.maximum(_log_prob_between(lo, hi), np.log(1e-12))
+
+
+def elbo_terms(x0, eps_fn, betas, rng, ts=None, variance: str = "posterior", decoder: str = "discrete",
+               bits: int = 8) -> dict:
+    """The terms of the negative ELBO (Theorem 21.5), per dimension, in nats:
+
+    L_T = KL(q(x_T | x_0) || N(0, I)),
+    L_{t-1} = E_q KL(q(x_{t-1} | x_t, x_0) || p_theta(x_{t-1} | x_t)) for t = 2..T,
+    L_0 = -E_q log p_theta(x_0 | x_1),
+
+    with p_theta(x_{t-1} | x_t) = N(mu_theta(x_t, t), sigma_t^2 I) (:func:`reverse_mean`,
+    :func:`reverse_variances`). L_T is exact; each L_{t-1} and L_0 is a one-sample Monte Carlo average over
+    the batch x0 (one x_t per example). ``sum_L`` estimates sum_{t=2}^T L_{t-1} from the evaluated steps
+    (all of 2..T by default) as (T - 1) times their mean.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        x0 (np.ndarray): a batch of data, shape (n, ...)
+        eps_fn (callable): eps_fn(x_t, t) -> predicted noise, x_t of shape x0.shape, t an int
+        betas (np.ndarray): beta_1..beta_T
+        rng (np.random.Generator or int): noise for x_t
+        ts (array of int or None): steps t in 2..T at which L_{t-1} is evaluated
+        variance (str): ``"posterior"`` or ``"beta"`` (:func:`reverse_variances`)
+        decoder (str): ``"discrete"`` (data on a 2^bits grid, :func:`discretized_gaussian_log_likelihood`)
+            or ``"gaussian"`` (continuous density)
+        bits (int): bits of the discrete decoder
+    Returns:
+        terms (dict): ``L_T``, ``L_0``, ``sum_L``, ``total`` (floats, nats per dimension), ``t`` (steps),
+        ``L`` (per-step L_{t-1}, nats per dimension)
+    Raises:
+        ValueError: bad schedule, steps, or decoder name
+    """
+    b = check_betas(betas)
+    T = b.size
+    ab = alpha_bars(b)
+    rng = _as_rng(rng)
+    sig2 = reverse_variances(b, variance)
+    x0 = np.asarray(x0, dtype=float)
+    if decoder not in ("discrete", "gaussian"):
+        raise ValueError(f"unknown decoder {decoder!r}; choose 'discrete' or 'gaussian'")
+    L_T = float(gaussian_kl(np.sqrt(ab[T]) * x0, 1.0 - ab[T], 0.0, 1.0).mean())
+    ts = np.arange(2, T + 1) if ts is None else _steps(np.asarray(ts), T, lo=2, what="ts")
+    L = np.empty(len(ts))
+    for i, t in enumerate(ts):
+        t = int(t)
+        x_t = q_sample(x0, t, ab, rng.standard_normal(x0.shape))
+        mean_q, var_q = q_posterior(x0, x_t, t, b)
+        mean_p = reverse_mean(x_t, t, eps_fn(x_t, t), b)
+        L[i] = gaussian_kl(mean_q, var_q, mean_p, sig2[t]).mean()
+    x1 = q_sample(x0, 1, ab, rng.standard_normal(x0.shape))
+    mean_p = reverse_mean(x1, 1, eps_fn(x1, 1), b)
+    if decoder == "discrete":
+        L_0 = -float(discretized_gaussian_log_likelihood(x0, mean_p, np.sqrt(sig2[1]), bits).mean())
+    else:
+        L_0 = float((0.5 * np.log(2 * np.pi * sig2[1]) + 0.5 * (x0 - mean_p) ** 2 / sig2[1]).mean())
+    sum_L = float((T - 1) * L.mean()) if len(ts) else 0.0
+    return {"L_T": L_T, "L_0": L_0, "sum_L": sum_L, "total": L_T + sum_L + L_0, "t": ts, "L": L}
+
+
+def elbo_direct(x0, eps_fn, betas, rng, variance: str = "posterior") -> np.ndarray:
+    """The ELBO without the decomposition: log p(x_T) + sum_t log p_theta(x_{t-1} | x_t)
+    - sum_t log q(x_t | x_{t-1}) on one forward chain per example (continuous Gaussian decoder);
+    its average equals -(L_T + sum L_{t-1} + L_0) of :func:`elbo_terms` (Theorem 21.5).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        x0 (np.ndarray): data, shape (n, ...)
+        eps_fn (callable): eps_fn(x_t, t) -> predicted noise
+        betas (np.ndarray): beta_1..beta_T
+        rng (np.random.Generator or int): noise of the forward chains
+        variance (str): reverse variances (:func:`reverse_variances`)
+    Returns:
+        elbo (np.ndarray): per example, nats per dimension, shape (n,)
+    """
+    b = check_betas(betas)
+    T = b.size
+    sig2 = reverse_variances(b, variance)
+    xs = forward_chain(x0, b, rng)
+    axes = tuple(range(1, xs.ndim - 1))
+
+    def logn(x, m, v):
+        return -0.5 * np.log(2 * np.pi * v) - 0.5 * (x - m) ** 2 / v
+
+    total = logn(xs[T], 0.0, 1.0)
+    for t in range(1, T + 1):
+        mean_p = reverse_mean(xs[t], t, eps_fn(xs[t], t), b)
+        total = total + logn(xs[t - 1], mean_p, sig2[t])
+        total = total - logn(xs[t], np.sqrt(1.0 - b[t - 1]) * xs[t - 1], b[t - 1])
+    return total.mean(axis=axes) if axes else total
+
+
+def gaussian_data_eps_coef(alpha_bar, data_var: float) -> np.ndarray:
+    """For 1-D data x_0 ~ N(0, s^2) the optimal noise predictor is linear, eps*(x_t, t) = c_t x_t with
+    c_t = sqrt(1 - alpha_bar_t) / (alpha_bar_t s^2 + 1 - alpha_bar_t) (E[eps | x_t] for jointly Gaussian
+    eps and x_t).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    """
+    ab = np.asarray(alpha_bar, dtype=float)
+    if data_var <= 0:
+        raise ValueError(f"data variance must be positive, got {data_var}")
+    return np.sqrt(1.0 - ab) / (ab * data_var + 1.0 - ab)
+
+
+def linear_reverse_marginal_variance(coef, betas, variance: str = "posterior") -> float:
+    """Exact log-likelihood ingredient for a linear noise predictor eps(x_t, t) = c_t x_t: the reverse
+    chain is then linear-Gaussian, x_{t-1} = a_t x_t + sigma_t z with
+    a_t = (1 - beta_t c_t / sqrt(1 - alpha_bar_t)) / sqrt(alpha_t), so p_theta(x_0) = N(0, v_0) where
+    v_T = 1 and v_{t-1} = a_t^2 v_t + sigma_t^2. Returns v_0.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        coef (np.ndarray): c_0..c_T (entry 0 unused)
+        betas (np.ndarray): beta_1..beta_T
+        variance (str): reverse variances (:func:`reverse_variances`)
+    """
+    b = check_betas(betas)
+    ab = alpha_bars(b)
+    c = np.asarray(coef, dtype=float)
+    if c.shape != ab.shape:
+        raise ValueError(f"coef must have length T + 1 = {ab.size}, got {c.shape}")
+    sig2 = reverse_variances(b, variance)
+    v = 1.0
+    for t in range(b.size, 0, -1):
+        a = (1.0 - b[t - 1] * c[t] / np.sqrt(1.0 - ab[t])) / np.sqrt(1.0 - b[t - 1])
+        v = a * a * v + sig2[t]
+    return float(v)
+
+
+# --------------------------------------------------------------------------------------------------
+# scores (Definition 21.11, Theorem 21.6)
+
+
+def score_from_noise(eps, t, alpha_bar) -> np.ndarray:
+    """Score from noise: s(x_t, t) = -eps / sqrt(1 - alpha_bar_t) (Theorem 21.6).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        eps (np.ndarray): (predicted or optimal) noise
+        t (int or array of int): step(s) in 1..T (at t = 0 there is no noise and no score)
+        alpha_bar (np.ndarray): alpha_bar_0..alpha_bar_T
+    Returns:
+        score (np.ndarray): same shape as eps
+    Raises:
+        ValueError: t outside 1..T, shapes that do not broadcast
+    """
+    ab = np.asarray(alpha_bar, dtype=float)
+    t = _steps(t, ab.size - 1, lo=1)
+    eps = np.asarray(eps, dtype=float)
+    a = _per_step(ab, t, eps.ndim)
+    try:
+        return -eps / np.sqrt(1.0 - a)
+    except ValueError:
+        raise ValueError(f"t of shape {t.shape} does not broadcast against eps {eps.shape}") from None
+
+
+class GaussianMixture:
+    """An isotropic Gaussian mixture p(x) = sum_k w_k N(x; mu_k, s_k^2 I) in d dimensions: a data
+    distribution whose noised marginals p_t stay mixtures (truth known in closed form).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        weights (array): w_k > 0, summing to 1, shape (K,)
+        means (array): mu_k, shape (K, d)
+        stds (array): s_k > 0, shape (K,)
+    Raises:
+        ValueError: inconsistent shapes, non-positive stds, weights not a distribution
+    """
+
+    def __init__(self, weights, means, stds):
+        self.weights = np.asarray(weights, dtype=float)
+        self.means = np.atleast_2d(np.asarray(means, dtype=float))
+        self.stds = np.asarray(stds, dtype=float)
+        K = self.weights.size
+        if self.weights.ndim != 1 or self.means.shape[0] != K or self.stds.shape != (K,):
+            raise ValueError(f"need weights (K,), means (K, d), stds (K,); got {self.weights.shape}, "
+                             f"{self.means.shape}, {self.stds.shape}")
+        if np.any(self.weights <= 0) or abs(self.weights.sum() - 1) > 1e-9:
+            raise ValueError("weights must be positive and sum to 1")
+        if np.any(self.stds <= 0):
+            raise ValueError("stds must be positive")
+
+    @property
+    def dim(self) -> int:
+        return self.means.shape[1]
+
+    def noised(self, alpha_bar_t: float) -> GaussianMixture:
+        """p_t, the law of x_t = sqrt(a) x_0 + sqrt(1 - a) eps: means sqrt(a) mu_k, variances
+        a s_k^2 + 1 - a (Theorem 21.4 applied to each component)."""
+        a = float(alpha_bar_t)
+        if not 0 < a <= 1:
+            raise ValueError(f"alpha_bar_t must be in (0, 1], got {a}")
+        return GaussianMixture(self.weights, np.sqrt(a) * self.means, np.sqrt(a * self.stds**2 + 1 - a))
+
+    def _log_components(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if x.shape[-1] != self.dim:
+            raise ValueError(f"points must have last axis {self.dim}, got shape {x.shape}")
+        d2 = ((x[..., None, :] - self.means) ** 2).sum(-1)
+        v = self.stds**2
+        return np.log(self.weights) - 0.5 * self.dim * np.log(2 * np.pi * v) - 0.5 * d2 / v
+
+    def log_density(self, x) -> np.ndarray:
+        """log p(x) at points x of shape (..., d)."""
+        from scipy.special import logsumexp
+
+        return logsumexp(self._log_components(x), axis=-1)
+
+    def responsibilities(self, x) -> np.ndarray:
+        """r_k(x) = w_k N(x; mu_k, s_k^2 I) / p(x), shape (..., K)."""
+        lc = self._log_components(x)
+        w = np.exp(lc - lc.max(-1, keepdims=True))
+        return w / w.sum(-1, keepdims=True)
+
+    def score(self, x) -> np.ndarray:
+        """Exact score grad_x log p(x) = sum_k r_k(x) (mu_k - x) / s_k^2 (Definition 21.11)."""
+        x = np.asarray(x, dtype=float)
+        r = self.responsibilities(x)
+        return np.einsum("...k,...kd->...d", r / self.stds**2, self.means - x[..., None, :])
+
+    def sample(self, n: int, rng) -> np.ndarray:
+        """n samples, shape (n, d)."""
+        rng = _as_rng(rng)
+        k = rng.choice(self.weights.size, size=n, p=self.weights)
+        return self.means[k] + self.stds[k, None] * rng.standard_normal((n, self.dim))
+
+    def optimal_eps(self, x_t, alpha_bar_t: float) -> np.ndarray:
+        """The minimum-mean-squared-error noise predictor eps*(x_t) = E[eps | x_t], computed from the
+        posterior mean of x_0 (no derivative taken): given component k, x_0 | x_t is Gaussian with mean
+        mu_k + sqrt(a) s_k^2 / (a s_k^2 + 1 - a) (x_t - sqrt(a) mu_k); then
+        eps* = (x_t - sqrt(a) E[x_0 | x_t]) / sqrt(1 - a).
+
+        Notebook: notebooks/03_diffusion.ipynb
+        """
+        a = float(alpha_bar_t)
+        if not 0 < a < 1:
+            raise ValueError(f"alpha_bar_t must be in (0, 1) (t >= 1), got {a}")
+        x = np.asarray(x_t, dtype=float)
+        r = self.noised(a).responsibilities(x)
+        gain = np.sqrt(a) * self.stds**2 / (a * self.stds**2 + 1 - a)
+        m_k = self.means + gain[:, None] * (x[..., None, :] - np.sqrt(a) * self.means)
+        x0_mean = np.einsum("...k,...kd->...d", r, m_k)
+        return (x - np.sqrt(a) * x0_mean) / np.sqrt(1 - a)
