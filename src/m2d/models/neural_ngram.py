@@ -1,0 +1,286 @@
+"""Limit 1, "Markov chains are not dead": a neural k-gram. The state is still the k previous notes (a
+k-th order Markov chain), but the transition probabilities come from learned note embeddings instead of
+a table of counts (Bengio et al.'s neural probabilistic language model, in miniature):
+
+    h = tanh(W [e(x_{t-k}); ...; e(x_{t-1})] + b),    P(x_t = . | x_{t-k..t-1}) = softmax(V h + a),
+
+with one embedding e(s) in R^d per pitch class s, shared by all k context slots. The table of a count-
+based chain has 12^k (12 - 1) free entries (Proposition 21.1) and is empty for most contexts; this
+model has 12 d + k d H + H + 12 (H + 1) parameters, and contexts never seen in training still get a
+sensible distribution, because similar notes have similar embeddings.
+
+It is trained and scored on exactly Part I's data and positions: fitted on the training melodies
+(every position t >= k, as :class:`m2d.markov.NGramModel` counts them), and scored in bits per note
+on the positions t >= ``first`` that ``NGramModel(12, k).bits_per_note(seqs, first)`` scores.
+
+Notebook: notebooks/05_landscape.ipynb
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+#: Bumped whenever the model or training below changes what a cached model would contain.
+CODE_VERSION = 1
+N_STATES = 12
+
+
+class NeuralNGram(nn.Module):
+    """P(x_t | x_{t-k}, ..., x_{t-1}) from learned note embeddings and one hidden layer.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        order (int): k >= 0, the number of previous notes (k = 0: note frequencies only)
+        n_states (int): alphabet size (12 pitch classes)
+        d_embed (int): embedding size d
+        hidden (int): hidden units H
+        dropout (float): dropout on the hidden layer during training
+    Raises:
+        ValueError: negative order, non-positive sizes
+    """
+
+    def __init__(self, order: int, n_states: int = N_STATES, d_embed: int = 8, hidden: int = 64,
+                 dropout: float = 0.1):
+        super().__init__()
+        if order < 0:
+            raise ValueError(f"order must be >= 0, got {order}")
+        if n_states < 2 or d_embed < 1 or hidden < 1:
+            raise ValueError(f"need n_states >= 2, d_embed >= 1, hidden >= 1; got {n_states}, {d_embed}, "
+                             f"{hidden}")
+        self.order, self.n_states = int(order), int(n_states)
+        self.embed = nn.Embedding(n_states, d_embed)
+        if order:
+            self.hidden = nn.Linear(order * d_embed, hidden)
+            self.drop = nn.Dropout(dropout)
+            self.out = nn.Linear(hidden, n_states)
+        else:
+            self.bias = nn.Parameter(torch.zeros(n_states))
+
+    def forward(self, context: torch.Tensor) -> torch.Tensor:
+        """Logits (N, n_states) for contexts (N, k): column j holds x_{t-k+j} (oldest first)."""
+        if context.ndim != 2 or context.shape[1] != self.order:
+            raise ValueError(f"contexts must have shape (N, {self.order}), got {tuple(context.shape)}")
+        if self.order == 0:
+            return self.bias.expand(context.shape[0], -1)
+        e = self.embed(context).flatten(1)
+        return self.out(self.drop(torch.tanh(self.hidden(e))))
+
+
+def n_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _sequences(sequences: Iterable, n_states: int) -> list[np.ndarray]:
+    out = []
+    for s in sequences:
+        a = np.asarray(s.pitch_classes if hasattr(s, "pitch_classes") else s, dtype=np.int64)
+        if a.ndim != 1:
+            raise ValueError(f"each sequence must be 1-D, got shape {a.shape}")
+        if a.size and (a.min() < 0 or a.max() >= n_states):
+            raise ValueError(f"states must lie in 0..{n_states - 1}, got {a.min()}..{a.max()}")
+        out.append(a)
+    return out
+
+
+def contexts_and_targets(sequences: Iterable, order: int, first: int | None = None,
+                         n_states: int = N_STATES) -> tuple[np.ndarray, np.ndarray]:
+    """All (context, next note) pairs: for every sequence and every t >= max(first, order), the
+    context (x_{t-k}, ..., x_{t-1}) and the target x_t -- in the order ``NGramModel.log2_probs`` visits.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        sequences (iterable): Melody objects or arrays of states
+        order (int): k >= 0
+        first (int or None): first position (None: k, i.e. every position with a full context)
+        n_states (int): alphabet size
+    Returns:
+        X (np.ndarray): int64 (N, k), oldest note first
+        y (np.ndarray): int64 (N,)
+    Raises:
+        ValueError: negative order, states out of range
+    """
+    if order < 0:
+        raise ValueError(f"order must be >= 0, got {order}")
+    start = order if first is None else max(int(first), order)
+    xs, ys = [], []
+    for s in _sequences(sequences, n_states):
+        if len(s) <= start:
+            continue
+        t = np.arange(start, len(s))
+        xs.append(np.stack([s[t - order + j] for j in range(order)], axis=1) if order else
+                  np.zeros((t.size, 0), dtype=np.int64))
+        ys.append(s[t])
+    if not ys:
+        return np.zeros((0, order), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(xs).astype(np.int64), np.concatenate(ys).astype(np.int64)
+
+
+@torch.no_grad()
+def next_distributions(model: NeuralNGram, contexts: np.ndarray) -> np.ndarray:
+    """P(x_t = . | context) for contexts (N, k): shape (N, n_states), rows sum to 1."""
+    model.eval()
+    return torch.softmax(model(torch.as_tensor(np.asarray(contexts, dtype=np.int64))).double(), -1).numpy()
+
+
+@torch.no_grad()
+def log2_probs(model: NeuralNGram, sequences: Iterable, first: int = 6) -> np.ndarray:
+    """log2 P(x_t | x_{t-k..t-1}) at every position t >= max(first, k): the same targets, in the same
+    order, as ``markov.NGramModel(12, k).log2_probs(sequences, first)[0]``.
+
+    Notebook: notebooks/05_landscape.ipynb
+    """
+    X, y = contexts_and_targets(sequences, model.order, first, model.n_states)
+    if len(y) == 0:
+        return np.zeros(0)
+    model.eval()
+    logp = torch.log_softmax(model(torch.from_numpy(X)).double(), -1)
+    return logp.gather(-1, torch.from_numpy(y)[:, None])[:, 0].numpy() / np.log(2.0)
+
+
+def bits_per_note(model: NeuralNGram, sequences: Iterable, first: int = 6) -> float:
+    """Cross-entropy -mean log2 P(x_t | context) over positions t >= first, in bits per note (Part I's
+    metric).
+
+    Notebook: notebooks/05_landscape.ipynb
+    Raises:
+        ValueError: no position to score
+    """
+    lp = log2_probs(model, sequences, first)
+    if lp.size == 0:
+        raise ValueError(f"no positions to evaluate (all sequences have at most {first} notes)")
+    return float(-lp.mean())
+
+
+@dataclass(frozen=True)
+class NGramTrainConfig:
+    """Model size and optimisation of the neural k-gram.
+
+    Attributes:
+        d_embed (int): embedding size
+        hidden (int): hidden units
+        dropout (float): dropout on the hidden layer
+        epochs (int): passes over all training pairs
+        batch_size (int): pairs per step
+        lr (float): Adam learning rate (constant)
+        weight_decay (float): AdamW weight decay
+        seed (int): seed of initialisation, dropout and batch order
+        first (int): first scored position of the validation melodies (Part I: 6)
+    """
+
+    d_embed: int = 8
+    hidden: int = 64
+    dropout: float = 0.1
+    epochs: int = 30
+    batch_size: int = 256
+    lr: float = 3e-3
+    weight_decay: float = 0.01
+    seed: int = 0
+    first: int = 6
+
+
+def train_neural_ngram(model: NeuralNGram, train: Sequence, val: Sequence,
+                       cfg: NGramTrainConfig = NGramTrainConfig(), progress: bool = True) -> dict[str, Any]:
+    """Maximum likelihood on every (context, next note) pair of the training melodies, keeping the
+    epoch with the lowest validation bits per note (positions t >= cfg.first).
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        model (NeuralNGram): trained in place, ends in eval mode with the best weights
+        train, val (sequences): Melody objects or state arrays
+        cfg (NGramTrainConfig): settings
+        progress (bool): tqdm bar (one tick per epoch)
+    Returns:
+        extra (dict): ``train_bits``, ``val_bits`` (per epoch), ``best_epoch``, ``best_val_bits``,
+        ``seconds``
+    Raises:
+        ValueError: no training pairs or no validation positions, bad epochs/batch size
+    """
+    from tqdm.auto import tqdm
+
+    from m2d.models.common import seed_everything
+
+    X, y = contexts_and_targets(train, model.order, None, model.n_states)
+    if len(y) == 0:
+        raise ValueError(f"no training pairs: every training melody has at most {model.order} notes")
+    if cfg.epochs < 1 or cfg.batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be positive, got {cfg.epochs}, {cfg.batch_size}")
+    Xv, yv = contexts_and_targets(val, model.order, cfg.first, model.n_states)
+    if len(yv) == 0:
+        raise ValueError("no validation positions to score")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        seed_everything(cfg.seed)
+        gen = torch.Generator().manual_seed(cfg.seed)
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        Xvt, yvt = torch.from_numpy(Xv), torch.from_numpy(yv)
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        hist: dict[str, list[float]] = {"train_bits": [], "val_bits": []}
+        best, best_state = np.inf, None
+        t0 = time.perf_counter()
+        for _ in tqdm(range(cfg.epochs), desc=f"neural {model.order}-gram", disable=not progress):
+            model.train()
+            perm = torch.randperm(len(yt), generator=gen)
+            run = 0.0
+            for s in range(0, len(perm), cfg.batch_size):
+                b = perm[s:s + cfg.batch_size]
+                loss = nn.functional.cross_entropy(model(Xt[b]), yt[b])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                run += float(loss.detach()) * len(b)
+            hist["train_bits"].append(float(run / len(yt) / np.log(2.0)))
+            model.eval()
+            with torch.no_grad():
+                vb = float(nn.functional.cross_entropy(model(Xvt).double(), yvt) / np.log(2.0))
+            hist["val_bits"].append(vb)
+            if vb < best:
+                best = vb
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(best_state)
+        model.eval()
+        return {**hist, "best_epoch": int(np.argmin(hist["val_bits"])), "best_val_bits": float(best),
+                "seconds": time.perf_counter() - t0}
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fingerprint(sequences: Sequence) -> str:
+    h = hashlib.sha256()
+    for s in _sequences(sequences, N_STATES):
+        h.update(s.tobytes())
+        h.update(b"|")
+    return h.hexdigest()[:16]
+
+
+def load_or_train_neural_ngram(order: int, train: Sequence, val: Sequence,
+                               cfg: NGramTrainConfig = NGramTrainConfig(), progress: bool = True
+                               ) -> tuple[NeuralNGram, dict[str, Any]]:
+    """A trained :class:`NeuralNGram` of the given order from the weight cache, or trained now
+    (:func:`m2d.models.common.load_or_train`, keyed by code version, order, settings and the data).
+
+    Notebook: notebooks/05_landscape.ipynb
+    Returns:
+        model (NeuralNGram): in eval mode
+        extra (dict): training history (:func:`train_neural_ngram`)
+    """
+    from m2d.models.common import load_or_train, seed_everything
+
+    key = {"code_version": CODE_VERSION, "order": int(order), "config": asdict(cfg),
+           "train": _fingerprint(train), "val": _fingerprint(val)}
+
+    def make() -> NeuralNGram:
+        seed_everything(cfg.seed)
+        return NeuralNGram(order, N_STATES, cfg.d_embed, cfg.hidden, cfg.dropout)
+
+    return load_or_train(f"neural-{order}gram", key, make,
+                         lambda m: train_neural_ngram(m, train, val, cfg, progress=progress))
