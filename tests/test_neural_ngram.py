@@ -91,3 +91,17 @@ def test_bad_input():
         ng.train_neural_ngram(ng.NeuralNGram(3), [np.array([0, 1])], [np.arange(12)], FAST, progress=False)
     with pytest.raises(ValueError, match="no positions"):
         ng.bits_per_note(ng.NeuralNGram(1), [np.array([0, 1, 2])], first=6)
+
+
+def test_sampling_continues_the_prefix_and_is_seeded():
+    torch.manual_seed(0)
+    model = ng.NeuralNGram(3, d_embed=4, hidden=8)
+    a = ng.sample(model, [0, 4, 7], 20, rng=1)
+    assert a.shape == (20,) and a.min() >= 0 and a.max() < 12
+    np.testing.assert_array_equal(a[:3], [0, 4, 7])
+    np.testing.assert_array_equal(a, ng.sample(model, [0, 4, 7], 20, rng=1))
+    assert ng.sample(ng.NeuralNGram(0), [], 5, rng=0).shape == (5,)
+    with pytest.raises(ValueError, match="prefix"):
+        ng.sample(model, [0], 20)
+    with pytest.raises(ValueError, match="temperature"):
+        ng.sample(model, [0, 1, 2], 20, temperature=0)

@@ -284,3 +284,37 @@ def load_or_train_neural_ngram(order: int, train: Sequence, val: Sequence,
 
     return load_or_train(f"neural-{order}gram", key, make,
                          lambda m: train_neural_ngram(m, train, val, cfg, progress=progress))
+
+
+@torch.no_grad()
+def sample(model: NeuralNGram, prefix: Sequence[int], length: int,
+           rng: np.random.Generator | int | None = None, temperature: float = 1.0) -> np.ndarray:
+    """Continue ``prefix`` to ``length`` notes: x_t ~ P(. | x_{t-k..t-1}), as a k-th order chain does.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        model (NeuralNGram): trained model of order k
+        prefix (sequence of int): at least k pitch classes (kept as they are)
+        length (int): notes in the result, >= len(prefix)
+        rng (Generator or int): randomness
+        temperature (float): logits are divided by it (> 0)
+    Returns:
+        pcs (np.ndarray): int64, shape (length,)
+    Raises:
+        ValueError: prefix shorter than k or longer than length, states out of range, bad temperature
+    """
+    out = [int(x) for x in prefix]
+    k = model.order
+    if len(out) < k or len(out) > length:
+        raise ValueError(f"prefix needs between {k} and {length} notes, got {len(out)}")
+    if any(not 0 <= x < model.n_states for x in out):
+        raise ValueError(f"prefix states must lie in 0..{model.n_states - 1}")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    rng = np.random.default_rng(rng)
+    model.eval()
+    while len(out) < length:
+        ctx = torch.tensor([out[len(out) - k:]] if k else [[]], dtype=torch.long).reshape(1, k)
+        p = torch.softmax(model(ctx)[0].double() / temperature, -1).numpy()
+        out.append(int(rng.choice(model.n_states, p=p / p.sum())))
+    return np.asarray(out, dtype=np.int64)
