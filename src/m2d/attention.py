@@ -255,8 +255,10 @@ def attention_cost(ns, d_k: int = 64, reps: int = 3, rng: np.random.Generator | 
 
     Time is the fastest of ``reps`` calls of :func:`scaled_dot_product_attention` on random (n, d_k)
     inputs, after one untimed warm-up call (the minimum is the run least disturbed by other work on
-    the machine); memory is the peak of numpy's allocations during one call (tracemalloc), which is
-    dominated by the n x n matrices.
+    the machine), with the BLAS library limited to one thread when ``threadpoolctl`` is available
+    (Limit 2 is about the operation count, not about parallel speed-up or thread contention); memory
+    is the peak of numpy's allocations during one call (tracemalloc), which is dominated by the n x n
+    matrices.
 
     Notebook: notebooks/02_attention.ipynb
     Args:
@@ -269,13 +271,28 @@ def attention_cost(ns, d_k: int = 64, reps: int = 3, rng: np.random.Generator | 
     Raises:
         ValueError: a length below 1, d_k or reps below 1
     """
-    import time
-    import tracemalloc
-
     ns = np.asarray(ns, dtype=int)
     if ns.size == 0 or ns.min() < 1 or d_k < 1 or reps < 1:
         raise ValueError("lengths, d_k and reps must be positive")
     rng = np.random.default_rng(rng)
+    with _one_blas_thread():
+        return _attention_cost(ns, d_k, reps, rng)
+
+
+def _one_blas_thread():
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional (installed with scikit-learn, which librosa needs)
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _attention_cost(ns: np.ndarray, d_k: int, reps: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    import time
+    import tracemalloc
+
     secs, peaks = [], []
     for n in ns:
         Q, K, V = rng.standard_normal((3, n, d_k))
