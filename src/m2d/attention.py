@@ -175,7 +175,15 @@ def stochasticity(A, axis: int = -1) -> tuple[float, float]:
 
 
 def entropy_bits(p, axis: int = -1) -> np.ndarray:
-    """Shannon entropy H(p) = -sum_j p_j log2 p_j of probability vectors along ``axis`` (0 log 0 = 0)."""
+    """Shannon entropy H(p) = -sum_j p_j log2 p_j of probability vectors along ``axis`` (0 log 0 = 0).
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        p (array-like): probability vectors
+        axis (int): the axis that sums to 1
+    Returns:
+        H (np.ndarray): entropies in bits
+    """
     p = np.asarray(p, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, -p * np.log2(np.where(p > 0, p, 1.0)), 0.0)
@@ -229,6 +237,8 @@ def aggregate_by_label(weights, labels, n_labels: int) -> np.ndarray:
 
     With pitch classes as labels this turns an attention row over positions into a distribution
     over the 12 notes, comparable with a Markov row.
+
+    Notebook: notebooks/02_attention.ipynb
     Args:
         weights (np.ndarray): shape (..., n_keys)
         labels (array of int): shape (n_keys,), values in 0..n_labels-1
@@ -313,8 +323,13 @@ def _attention_cost(ns: np.ndarray, d_k: int, reps: int, rng: np.random.Generato
 
 
 def loglog_slope(x, y) -> float:
-    """Least-squares slope b of log y = a + b log x (the exponent of a power law y ~ x^b).
+    """Least-squares slope b of log y = a + b log x (the exponent of a power law y ~ x^b; Limit 2).
 
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        x, y (array-like): positive values of equal length
+    Returns:
+        b (float): the fitted exponent
     Raises:
         ValueError: fewer than two points, or non-positive values
     """

@@ -284,6 +284,10 @@ def bits_per_note(model, melodies: Iterable, first: int = 6) -> float:
 def next_note_distributions(model, melody) -> np.ndarray:
     """Row t is the model's p(x_t = . | x_{<t}) over the 12 pitch classes (a dynamic transition row).
 
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        model (torch.nn.Module): a melody model
+        melody: Melody, pitch-class array, or (pitch classes, durations)
     Returns:
         P (np.ndarray): shape (n, 12), rows sum to 1
     """

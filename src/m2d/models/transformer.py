@@ -157,7 +157,10 @@ class MusicTransformer(nn.Module):
 
 
 def n_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
+    """Number of trainable parameters (for the table "Markov chain vs attention").
+
+    Notebook: notebooks/02_attention.ipynb
+    """
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 

@@ -54,7 +54,10 @@ def parse_melody(text: str, max_notes: int = MAX_TYPED_NOTES) -> np.ndarray:
 
 
 def highlight_gains(weights: np.ndarray, floor: float = 0.15) -> np.ndarray:
-    """Loudness per note when "playing the attention": g_j = floor + (1 - floor) w_j / max_k w_k."""
+    """Loudness per note when "playing the attention": g_j = floor + (1 - floor) w_j / max_k w_k.
+
+    Notebook: notebooks/02_attention.ipynb
+    """
     w = np.asarray(weights, dtype=float)
     top = w.max(initial=0.0)
     return floor + (1 - floor) * (w / top if top > 0 else w)
