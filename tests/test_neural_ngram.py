@@ -105,3 +105,12 @@ def test_sampling_continues_the_prefix_and_is_seeded():
         ng.sample(model, [0], 20)
     with pytest.raises(ValueError, match="temperature"):
         ng.sample(model, [0, 1, 2], 20, temperature=0)
+
+
+@pytest.mark.parametrize("k", [0, 2, 5])
+def test_seen_contexts_agree_with_the_count_chain(bach_split, k):
+    chain = markov.NGramModel(12, k, alpha=0.1).fit(bach_split["train"])
+    seen = ng.seen_contexts(chain, bach_split["test"], first=6)
+    lp, unseen = chain.log2_probs(bach_split["test"], first=6)
+    assert seen.shape == lp.shape and int((~seen).sum()) == unseen
+    np.testing.assert_allclose(lp[~seen], np.log2(1 / 12))  # unseen context: the uniform row

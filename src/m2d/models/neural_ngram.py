@@ -318,3 +318,26 @@ def sample(model: NeuralNGram, prefix: Sequence[int], length: int,
         p = torch.softmax(model(ctx)[0].double() / temperature, -1).numpy()
         out.append(int(rng.choice(model.n_states, p=p / p.sum())))
     return np.asarray(out, dtype=np.int64)
+
+
+def seen_contexts(chain, sequences: Iterable, first: int = 6) -> np.ndarray:
+    """For every position scored by ``chain.log2_probs(sequences, first)`` (in the same order): True when
+    its k-note context occurred in the chain's training data, False when the count-based chain has to
+    fall back to its smoothing prior (the uniform row).
+
+    The context (x_{t-k}, ..., x_{t-1}) has the chain's code sum_{m=1..k} x_{t-m} n^(m-1).
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        chain (markov.NGramModel): a fitted count-based chain of order k
+        sequences (iterable): Melody objects or state arrays
+        first (int): first scored position
+    Returns:
+        seen (np.ndarray): bool, one per scored position
+    """
+    k, n = chain.order, chain.n_states
+    X, _ = contexts_and_targets(sequences, k, first, n)
+    code = np.zeros(len(X), dtype=np.int64)
+    for m in range(1, k + 1):
+        code += X[:, k - m] * n ** (m - 1)
+    return np.isin(code, np.fromiter(chain.counts.keys(), dtype=np.int64, count=len(chain.counts)))
