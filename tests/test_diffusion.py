@@ -131,6 +131,15 @@ def test_forward_chain_marginals_match_q_sample():
     assert xs[200].var() == pytest.approx(closed.var(), rel=0.05)
 
 
+def test_forward_marginal_check_is_within_tolerance():
+    b = df.linear_beta_schedule(1000)
+    c = df.forward_marginal_check(0.5, b, 4000, 0, [1, 500, 1000])
+    np.testing.assert_allclose(c["mean_theory"], np.sqrt(df.alpha_bars(b)[[1, 500, 1000]]) * 0.5)
+    assert np.all(np.abs(c["z_mean"]) < 4) and np.all(np.abs(c["z_var"]) < 4)
+    with pytest.raises(ValueError, match="2 chains"):
+        df.forward_marginal_check(0.5, b, 1, 0, [1])
+
+
 def test_forward_chain_reproducible_and_validates_rng():
     b = df.linear_beta_schedule(5)
     a = df.forward_chain(np.zeros((2, 3)), b, 7)
@@ -226,6 +235,26 @@ def test_elbo_decomposition_and_bound():
     for x in (0.0, 0.9):
         e = df.elbo_direct(np.full(20_000, x), eps_fn, b, 3)
         assert e.mean() <= -0.5 * np.log(2 * np.pi * v0) - 0.5 * x**2 / v0 + 5 * e.std() / np.sqrt(e.size)
+
+
+def test_elbo_terms_weighted_subset_estimates_the_full_sum():
+    T, s2 = 50, 0.25
+    b = df.linear_beta_schedule(T, 0.01, 0.2)
+    c = df.gaussian_data_eps_coef(df.alpha_bars(b), s2) * 0.7  # an imperfect predictor
+
+    def eps_fn(x, t):
+        return c[t] * x
+
+    x0 = np.random.default_rng(0).normal(0, np.sqrt(s2), 50_000)
+    full = df.elbo_terms(x0, eps_fn, b, 1, decoder="gaussian")
+    assert full["t"].tolist() == list(range(2, T + 1))
+    # the steep first steps exactly, then one step per stratum of 5 with weight 5
+    ts = np.concatenate([np.arange(2, 11), np.arange(13, 51, 5)])
+    w = np.concatenate([np.ones(9), np.full(8, 5.0)])
+    subset = df.elbo_terms(x0, eps_fn, b, 1, ts=ts, weights=w, decoder="gaussian")
+    assert w.sum() == T - 1 and subset["sum_L"] == pytest.approx(full["sum_L"], rel=0.03)
+    with pytest.raises(ValueError, match="weights shape"):
+        df.elbo_terms(x0, eps_fn, b, 1, ts=[2, 3], weights=[1.0], decoder="gaussian")
 
 
 def test_discretized_likelihood_sums_to_one():

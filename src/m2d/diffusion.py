@@ -227,6 +227,35 @@ def forward_chain(x0, betas, rng) -> np.ndarray:
     return xs
 
 
+def forward_marginal_check(x0: float, betas, n: int, rng, ts) -> dict[str, np.ndarray]:
+    """Monte Carlo check of Theorem 21.4: run n chains of Definition 21.8 from x_0 and compare, at each
+    t in ts, the sample mean and variance of x_t with sqrt(alpha_bar_t) x_0 and 1 - alpha_bar_t, in units
+    of their standard errors sqrt((1 - alpha_bar_t) / n) and (1 - alpha_bar_t) sqrt(2 / (n - 1)).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        x0 (float): the clean value (one pixel)
+        betas (np.ndarray): beta_1..beta_T
+        n (int): number of chains, >= 2
+        rng (np.random.Generator or int): noise
+        ts (array of int): steps in 1..T
+    Returns:
+        check (dict): ``t``, ``mean``, ``mean_theory``, ``z_mean``, ``var``, ``var_theory``, ``z_var``
+    Raises:
+        ValueError: n < 2, t outside 1..T, invalid schedule
+    """
+    b = check_betas(betas)
+    if n < 2:
+        raise ValueError(f"need at least 2 chains, got {n}")
+    ts = _steps(np.asarray(ts), b.size, lo=1)
+    ab = alpha_bars(b)
+    xs = forward_chain(np.full(int(n), float(x0)), b, rng)[ts]
+    mean, var = xs.mean(axis=1), xs.var(axis=1, ddof=1)
+    m_th, v_th = np.sqrt(ab[ts]) * x0, 1.0 - ab[ts]
+    return {"t": ts, "mean": mean, "mean_theory": m_th, "z_mean": (mean - m_th) / np.sqrt(v_th / n),
+            "var": var, "var_theory": v_th, "z_var": (var - v_th) / (v_th * np.sqrt(2.0 / (n - 1)))}
+
+
 def posterior_coefficients(betas) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Coefficients of q(x_{t-1} | x_t, x_0) = N(c0_t x_0 + ct_t x_t, beta_tilde_t), indexed by t = 0..T
     (entry 0 unused, NaN):
@@ -418,8 +447,8 @@ def discretized_gaussian_log_likelihood(x0, mean, std, bits: int = 8) -> np.ndar
     return np.maximum(_log_prob_between(lo, hi), np.log(1e-12))
 
 
-def elbo_terms(x0, eps_fn, betas, rng, ts=None, variance: str = "posterior", decoder: str = "discrete",
-               bits: int = 8) -> dict:
+def elbo_terms(x0, eps_fn, betas, rng, ts=None, weights=None, variance: str = "posterior",
+               decoder: str = "discrete", bits: int = 8) -> dict:
     """The terms of the negative ELBO (Theorem 21.5), per dimension, in nats:
 
     L_T = KL(q(x_T | x_0) || N(0, I)),
@@ -428,8 +457,9 @@ def elbo_terms(x0, eps_fn, betas, rng, ts=None, variance: str = "posterior", dec
 
     with p_theta(x_{t-1} | x_t) = N(mu_theta(x_t, t), sigma_t^2 I) (:func:`reverse_mean`,
     :func:`reverse_variances`). L_T is exact; each L_{t-1} and L_0 is a one-sample Monte Carlo average over
-    the batch x0 (one x_t per example). ``sum_L`` estimates sum_{t=2}^T L_{t-1} from the evaluated steps
-    (all of 2..T by default) as (T - 1) times their mean.
+    the batch x0 (one x_t per example). ``sum_L`` = sum_i weights_i L_{ts_i - 1}: with all steps 2..T
+    (the default) it is the sum itself; with a subset, ``weights`` are the numbers of steps each
+    evaluated step stands for (e.g. stratum widths; default (T - 1) / len(ts) each).
 
     Notebook: notebooks/03_diffusion.ipynb
     Args:
@@ -438,6 +468,7 @@ def elbo_terms(x0, eps_fn, betas, rng, ts=None, variance: str = "posterior", dec
         betas (np.ndarray): beta_1..beta_T
         rng (np.random.Generator or int): noise for x_t
         ts (array of int or None): steps t in 2..T at which L_{t-1} is evaluated
+        weights (array or None): how many steps each evaluated step represents in the sum
         variance (str): ``"posterior"`` or ``"beta"`` (:func:`reverse_variances`)
         decoder (str): ``"discrete"`` (data on a 2^bits grid, :func:`discretized_gaussian_log_likelihood`)
             or ``"gaussian"`` (continuous density)
@@ -458,6 +489,12 @@ def elbo_terms(x0, eps_fn, betas, rng, ts=None, variance: str = "posterior", dec
         raise ValueError(f"unknown decoder {decoder!r}; choose 'discrete' or 'gaussian'")
     L_T = float(gaussian_kl(np.sqrt(ab[T]) * x0, 1.0 - ab[T], 0.0, 1.0).mean())
     ts = np.arange(2, T + 1) if ts is None else _steps(np.asarray(ts), T, lo=2, what="ts")
+    if weights is None:
+        w = np.full(len(ts), (T - 1) / max(len(ts), 1))
+    else:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != ts.shape:
+            raise ValueError(f"weights shape {w.shape} does not match ts shape {ts.shape}")
     L = np.empty(len(ts))
     for i, t in enumerate(ts):
         t = int(t)
@@ -471,7 +508,7 @@ def elbo_terms(x0, eps_fn, betas, rng, ts=None, variance: str = "posterior", dec
         L_0 = -float(discretized_gaussian_log_likelihood(x0, mean_p, np.sqrt(sig2[1]), bits).mean())
     else:
         L_0 = float((0.5 * np.log(2 * np.pi * sig2[1]) + 0.5 * (x0 - mean_p) ** 2 / sig2[1]).mean())
-    sum_L = float((T - 1) * L.mean()) if len(ts) else 0.0
+    sum_L = float(np.sum(w * L))
     return {"L_T": L_T, "L_0": L_0, "sum_L": sum_L, "total": L_T + sum_L + L_0, "t": ts, "L": L}
 
 

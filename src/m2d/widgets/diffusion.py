@@ -1,0 +1,250 @@
+"""Noise-schedule explorer for Part III: see and hear x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps
+(Theorem 21.4) for a melody's log-mel spectrogram while changing the schedule.
+
+The widget is a thin layer over :mod:`m2d.diffusion` and :mod:`m2d.spectro`. Its controls are attributes
+(``schedule``, ``beta_1``, ``beta_T``, ``T``, ``t``, ``melody``) and :meth:`NoiseScheduleExplorer.update`
+redraws, so tests drive it without a browser. The picture is one matplotlib figure whose artists are
+updated in place and sent as a PNG; the sound uses the clean signal's STFT phase and the precomputed
+mel pseudo-inverse (:func:`m2d.spectro.fast_mel_to_audio`), not 32 Griffin-Lim iterations. An invalid
+setting (beta outside (0, 1), beta_1 > beta_T, t > T) shows a message beside the controls and leaves
+the sliders and the last valid picture as they are.
+
+Notebook: notebooks/03_diffusion.ipynb
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from m2d import audio, spectro
+from m2d import diffusion as df
+from m2d.widgets._common import error_html, ok_html
+
+
+class NoiseScheduleExplorer:
+    """Interactive view of the forward process on one melody's spectrogram.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        melodies (sequence of Melody): melodies to choose from (the first is shown)
+        seconds (float): length of the excerpt (seconds of audio)
+        tempo (float): render tempo (quarter notes per minute)
+        seed (int): seed of the fixed noise eps (the same eps for every t, so x_t moves continuously)
+    Attributes:
+        schedule, beta_1, beta_T, T, t, melody: the controls (ipywidgets)
+        message (ipywidgets.HTML): validation message beside the controls ("" when valid)
+        image (ipywidgets.Image): the figure (PNG)
+        player (ipywidgets.Audio): the sound of x_t (MP3, :func:`m2d.audio.encode_mp3`)
+        sound (bytes): the last MP3; ``last_audio`` the signal
+        timings (dict): seconds spent on the last ``picture`` and ``sound``
+        x_t (np.ndarray): the last valid noised spectrogram (model units)
+    Raises:
+        ValueError: no melodies, non-positive seconds
+    """
+
+    def __init__(self, melodies: Sequence, seconds: float = 3.0, tempo: float = 120.0, seed: int = 0):
+        import ipywidgets as W
+
+        if len(melodies) == 0:
+            raise ValueError("need at least one melody")
+        if seconds <= 0:
+            raise ValueError(f"seconds must be positive, got {seconds}")
+        self._melodies = list(melodies)
+        self._seconds, self._tempo, self._seed = seconds, tempo, seed
+        self._prepared: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        style = {"description_width": "60px"}
+        lay = W.Layout(width="330px")
+        self.melody = W.Dropdown(options=[(self._label(m), i) for i, m in enumerate(self._melodies)],
+                                 value=0, description="melody", style=style, layout=lay)
+        self.schedule = W.ToggleButtons(options=["linear", "cosine"], value="linear", description="schedule",
+                                        style={"description_width": "60px", "button_width": "80px"})
+        self.beta_1 = W.FloatLogSlider(value=1e-4, base=10, min=-6, max=0, step=0.05, description="β₁",
+                                       readout_format=".2e", continuous_update=False, style=style, layout=lay)
+        self.beta_T = W.FloatLogSlider(value=0.02, base=10, min=-4, max=0, step=0.05, description="β_T",
+                                       readout_format=".3f", continuous_update=False, style=style, layout=lay)
+        self.T = W.IntSlider(value=1000, min=1, max=2000, description="T", continuous_update=False,
+                             style=style, layout=lay)
+        self.t = W.IntSlider(value=250, min=0, max=2000, description="t", continuous_update=False,
+                             style=style, layout=lay)
+        self.message = W.HTML(value="", layout=W.Layout(width="320px"))
+        self.image = W.Image(format="png")
+        self.player = W.Audio(format="mp3", autoplay=False, loop=False)
+        self.timings: dict[str, float] = {}
+        self.x_t: np.ndarray | None = None
+        self._fig = None
+        controls = W.VBox([self.melody, self.schedule, self.beta_1, self.beta_T, self.T, self.t])
+        self.ui = W.VBox([W.HBox([controls, self.message]), self.image, self.player])
+        for w in (self.melody, self.schedule, self.beta_1, self.beta_T, self.T, self.t):
+            w.observe(lambda _change: self.update(), names="value")
+        self.update()
+
+    # -- data ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _label(m) -> str:
+        name = str(getattr(m, "id", "melody")).split("/")[-1]
+        return f"{name}: {str(getattr(m, 'title', ''))[:30]}"
+
+    def _prepare(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Clean spectrogram x_0 (model units), STFT phase and fixed noise of melody i (cached)."""
+        if i not in self._prepared:
+            y, s_db = spectro.excerpt(self._melodies[i], self._seconds, self._tempo)
+            x0 = spectro.db_to_unit(s_db)
+            eps = np.random.default_rng(self._seed).standard_normal(x0.shape)
+            self._prepared[i] = (x0, spectro.stft_phase(y), eps)
+        return self._prepared[i]
+
+    # -- validation ---------------------------------------------------------------------------------
+
+    def settings_error(self) -> str:
+        """The problem with the current settings, or "" when they are valid."""
+        kind = self.schedule.value
+        if kind == "linear":
+            for name, v in (("β₁", self.beta_1.value), ("β_T", self.beta_T.value)):
+                if not 0 < v < 1:
+                    return f"{name} = {v:.3g} is outside (0, 1): a step must keep some signal and add noise."
+            if self.beta_1.value > self.beta_T.value:
+                return (f"β₁ = {self.beta_1.value:.3g} exceeds β_T = {self.beta_T.value:.3g}: "
+                        "the noise schedule must increase (Definition 21.8).")
+        if self.T.value < 1:
+            return f"T = {self.T.value}: need at least one step."
+        if not 0 <= self.t.value <= self.T.value:
+            return f"t = {self.t.value} is outside 0..T = 0..{self.T.value}: lower t or raise T."
+        return ""
+
+    # -- drawing ------------------------------------------------------------------------------------
+
+    def _make_figure(self, x0: np.ndarray):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(10.5, 2.9), dpi=72)
+        FigureCanvasAgg(fig)
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.86, wspace=0.3)
+        ax_ab, ax_snr, ax_x = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.6]})
+        (self._l_ab,) = ax_ab.plot([], [], color="C0", label=r"$\bar\alpha_t$")
+        (self._l_1m,) = ax_ab.plot([], [], color="C1", label=r"$1-\bar\alpha_t$")
+        ax_ab.set_ylim(-0.03, 1.03)
+        ax_ab.set_xlabel("t")
+        ax_ab.legend(loc="center right", fontsize=8)
+        ax_ab.set_title("signal and noise power", fontsize=10)
+        (self._l_snr,) = ax_snr.plot([], [], color="C2")
+        ax_snr.set_xlabel("t")
+        ax_snr.set_ylabel("dB")
+        ax_snr.set_title(r"SNR$(t)=\bar\alpha_t/(1-\bar\alpha_t)$", fontsize=10)
+        ax_snr.set_ylim(-60, 60)
+        ax_snr.axhline(0, color="0.7", lw=0.8)
+        # artists redrawn on every update are "animated": drawn over a cached background (blitting)
+        self._v_ab = ax_ab.axvline(0, color="k", lw=1, ls="--", animated=True)
+        self._v_snr = ax_snr.axvline(0, color="k", lw=1, ls="--", animated=True)
+        self._im = ax_x.imshow(x0, origin="lower", aspect="auto", cmap="magma", vmin=-1, vmax=1,
+                               extent=(0, x0.shape[1] * audio.HOP / audio.SR, 0, x0.shape[0]),
+                               interpolation="nearest", animated=True)
+        self._title = ax_x.set_title("", fontsize=9, animated=True)
+        ax_x.set_xlabel("time (s)")
+        ax_x.set_ylabel("mel band")
+        self._ax_ab, self._ax_snr, self._ax_x = ax_ab, ax_snr, ax_x
+        self._fig, self._background, self._curves_key = fig, None, None
+
+    def _render(self, x0, x_t, t, ab, curves_key) -> bytes:
+        """PNG of the figure. The curves (and the cached background) are redrawn only when the
+        schedule changes; moving t redraws only the markers, the image and its title."""
+        from PIL import Image
+
+        if self._fig is None or self._im.get_array().shape != x0.shape:
+            self._make_figure(x0)
+        canvas = self._fig.canvas
+        if self._background is None or curves_key != self._curves_key:
+            steps = np.arange(ab.size)
+            self._l_ab.set_data(steps, ab)
+            self._l_1m.set_data(steps, 1 - ab)
+            with np.errstate(divide="ignore"):
+                snr_db = 10 * np.log10(df.snr(ab)[1:])
+            self._l_snr.set_data(steps[1:], np.clip(snr_db, -200, 200))
+            for ax in (self._ax_ab, self._ax_snr):
+                ax.set_xlim(0, max(ab.size - 1, 1))
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self._fig.bbox)
+            self._curves_key = curves_key
+        canvas.restore_region(self._background)
+        for v in (self._v_ab, self._v_snr):
+            v.set_xdata([t, t])
+        self._im.set_data(np.clip(x_t, -1, 1))
+        snr_t = "inf" if t == 0 else f"{10 * np.log10(ab[t] / (1 - ab[t])):.1f} dB"
+        self._title.set_text(f"x_t, t = {t}:  √ᾱ_t = {np.sqrt(ab[t]):.3f},  "
+                             f"√(1−ᾱ_t) = {np.sqrt(1 - ab[t]):.3f},  SNR {snr_t}")
+        self._ax_ab.draw_artist(self._v_ab)
+        self._ax_snr.draw_artist(self._v_snr)
+        self._ax_x.draw_artist(self._im)
+        self._ax_x.draw_artist(self._title)
+        buf = io.BytesIO()
+        Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+    def update(self) -> None:
+        """Recompute x_t for the current settings, redraw and re-render the sound; on invalid settings
+        show the message and keep everything else."""
+        cosine = self.schedule.value == "cosine"
+        self.beta_1.disabled = self.beta_T.disabled = cosine
+        problem = self.settings_error()
+        if not problem:
+            try:
+                betas = df.make_schedule(self.schedule.value, int(self.T.value), float(self.beta_1.value),
+                                         float(self.beta_T.value))
+            except ValueError as exc:  # anything the library rejects
+                problem = str(exc)
+        if problem:
+            self.message.value = error_html(problem)
+            return
+        start = time.perf_counter()
+        ab = df.alpha_bars(betas)
+        t = int(self.t.value)
+        x0, phase, eps = self._prepare(int(self.melody.value))
+        self.x_t = df.q_sample(x0, t, ab, eps)
+        key = (self.schedule.value, int(self.T.value), float(self.beta_1.value), float(self.beta_T.value))
+        self.image.value = self._render(x0, self.x_t, t, ab, key)
+        mid = time.perf_counter()
+        y = spectro.unit_to_audio(self.x_t, phase=phase)
+        self.sound = audio.encode_mp3(y)
+        self.player.value = self.sound
+        end = time.perf_counter()
+        self.timings = {"picture": mid - start, "sound": end - mid}
+        self.message.value = ok_html(f"ᾱ_t = {ab[t]:.4f}: x_t keeps {100 * np.sqrt(ab[t]):.1f}% of the "
+                                     f"spectrogram's amplitude; noise std {np.sqrt(1 - ab[t]):.3f}.")
+        self.last_audio = y
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.ui._repr_mimebundle_(**kwargs)
+
+
+def explorer_static(melodies: Sequence, ts: Sequence[int] = (0, 25, 100, 200, 300, 400, 500, 700, 1000),
+                    seconds: float = 3.0):
+    """The noise-schedule explorer's static counterpart (HTML frame player, no kernel needed): its
+    picture and sound for each schedule (linear, cosine; T = 1000) and each t, precomputed by driving
+    a real :class:`NoiseScheduleExplorer`.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    """
+    from m2d import static
+
+    ex = NoiseScheduleExplorer(melodies[:1], seconds=seconds)
+
+    def make(schedule: str, t: int) -> static.Frame:
+        ex.schedule.value = schedule
+        ex.t.value = int(t)
+        return static.Frame(bytes(ex.image.value), ex.sound, caption=_strip_tags(ex.message.value))
+
+    params = {"schedule": ["linear", "cosine"], "t": list(ts)}
+    return static.frame_player(params, static.render_frames(params, make), sliders=("t",),
+                               title="Noise-schedule explorer (static version: schedule x t, T = 1000)")
+
+
+def _strip_tags(s: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", s))
