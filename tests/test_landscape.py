@@ -104,6 +104,10 @@ def test_inpainting_accepts_per_patch_masks_and_rejects_bad_ones():
         landscape.inpaint(model, known, half_mask(), BETAS, seed=0, resample=0)
     with pytest.raises(ValueError, match="steps"):
         landscape.inpaint(model, known, half_mask(), BETAS, seed=0, steps=41)
+    with pytest.raises(ValueError, match="lo < hi"):
+        landscape.inpaint(model, known, half_mask(), BETAS, seed=0, clip=(1.0, -1.0))
+    x = landscape.inpaint(model, known, half_mask(), BETAS, seed=0, steps=5, clip=(-0.5, 0.5))
+    assert np.abs(x).max() <= 0.5 + 1e-6
     with pytest.raises(ValueError, match="n, H, W"):
         landscape.inpaint(model, known[0], half_mask(), BETAS, seed=0)
 

@@ -67,7 +67,8 @@ def _schedule_steps(T: int, steps: int | None) -> np.ndarray:
 
 
 def inpaint(model, known: np.ndarray, mask: np.ndarray, betas: np.ndarray, seed: int,
-            steps: int | None = 50, resample: int = 1, clip: bool = True) -> np.ndarray:
+            steps: int | None = 50, resample: int = 1,
+            clip: bool | tuple[float, float] = True) -> np.ndarray:
     """Fill the unknown part of patches with a trained noise predictor eps_theta: diffusion inpainting
     by replacement (RePaint, Lugmayr et al. 2022), on the DDIM steps tau_S > ... > tau_1.
 
@@ -75,7 +76,7 @@ def inpaint(model, known: np.ndarray, mask: np.ndarray, betas: np.ndarray, seed:
 
     1. known region <- a fresh forward sample sqrt(abar_tau) x_known + sqrt(1 - abar_tau) z
        (Theorem 21.4), so the whole x_tau is consistent with the fixed part;
-    2. x0_hat = (x_tau - sqrt(1 - abar_tau) eps_theta(x_tau, tau)) / sqrt(abar_tau) (clipped to [-1, 1]),
+    2. x0_hat = (x_tau - sqrt(1 - abar_tau) eps_theta(x_tau, tau)) / sqrt(abar_tau) (clipped),
        then the deterministic DDIM step x_tau' = sqrt(abar_tau') x0_hat + sqrt(1 - abar_tau') eps_hat;
     3. with ``resample`` = r > 1, steps 1-2 are repeated r times, re-noising x_tau' back to tau in between
        (x_tau = sqrt(abar_tau / abar_tau') x_tau' + sqrt(1 - abar_tau / abar_tau') z), which lets the
@@ -92,11 +93,12 @@ def inpaint(model, known: np.ndarray, mask: np.ndarray, betas: np.ndarray, seed:
         seed (int): seed of x_T and of every fresh noise
         steps (int or None): number of DDIM steps S (None: all T steps)
         resample (int): RePaint's resampling count r >= 1
-        clip (bool): clip x0_hat to [-1, 1]
+        clip (bool or (lo, hi)): clip x0_hat to [-1, 1] (True), to [lo, hi] (e.g. Part III's interval
+            centred on the data mean), or not at all (False)
     Returns:
         x (np.ndarray): float32, shape (n, H, W); x[mask] == known[mask]
     Raises:
-        ValueError: shapes that do not match, steps outside 1..T, resample < 1, invalid schedule
+        ValueError: shapes that do not match, steps outside 1..T, resample < 1, invalid schedule or clip
     """
     import torch
 
@@ -116,6 +118,12 @@ def inpaint(model, known: np.ndarray, mask: np.ndarray, betas: np.ndarray, seed:
         raise ValueError(f"mask of shape {m.shape} does not match patches {x_known.shape}") from None
     if resample < 1:
         raise ValueError(f"resample must be >= 1, got {resample}")
+    if clip is True:
+        lo, hi = -1.0, 1.0
+    elif clip is not False:
+        lo, hi = (float(v) for v in clip)
+        if not lo < hi:
+            raise ValueError(f"clip range must have lo < hi, got {clip}")
     taus = _schedule_steps(b.size, steps)
     gen = torch.Generator().manual_seed(int(seed))
     k = torch.from_numpy(x_known)[:, None]
@@ -131,7 +139,7 @@ def inpaint(model, known: np.ndarray, mask: np.ndarray, betas: np.ndarray, seed:
                 eps = model(x, torch.full((x.shape[0],), int(t), dtype=torch.long))
                 x0 = (x - math.sqrt(1 - a) * eps) / math.sqrt(a)
                 if clip:
-                    x0 = x0.clamp(-1.0, 1.0)
+                    x0 = x0.clamp(lo, hi)
                     eps = (x - math.sqrt(a) * x0) / math.sqrt(1 - a)
                 x_prev = math.sqrt(a_prev) * x0 + math.sqrt(1 - a_prev) * eps
                 if u < resample - 1:  # jump back to tau and try again
