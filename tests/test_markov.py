@@ -325,3 +325,11 @@ def test_closed_classes_agree_with_graph_algorithm(seed, density):
         if not np.any(P[np.ix_(c, out)] > 0):
             slow.append(tuple(c.tolist()))
     assert fast == sorted(slow)
+
+
+def test_tv_curve_matches_matrix_powers():
+    P = mk.illiac_matrix()
+    pi = mk.stationary_distribution(P)
+    curve = mk.tv_curve(P, 6, 10)
+    np.testing.assert_allclose(curve, [mk.tv_distance(mk.n_step(P, t)[6], pi) for t in range(11)],
+                               atol=1e-12)

@@ -333,6 +333,18 @@ def distance_to_stationarity(P, t_max: int) -> np.ndarray:
     return d
 
 
+def tv_curve(P, start: int, t_max: int) -> np.ndarray:
+    """||delta_start P^t - pi||_TV for t = 0..t_max (one starting state; Theorem 21.2, part 2)."""
+    A = check_stochastic(P)
+    pi = stationary_distribution(A)
+    mu = np.eye(len(A))[start]
+    out = np.empty(t_max + 1)
+    for t in range(t_max + 1):
+        out[t] = tv_distance(mu, pi)
+        mu = mu @ A
+    return out
+
+
 def mixing_time(P, eps: float = 0.25, t_max: int = 10_000) -> int:
     """Mixing time t_mix(eps) = min{t : max_i ||P^t(i, .) - pi||_TV <= eps} (Definition 21.4).
 

@@ -43,6 +43,16 @@ def piano_roll(ax, pitches, durations=0.5, color: str = "C0", title: str | None 
     return ax
 
 
+def note_rectangles(pitches, durations=0.5) -> list[np.ndarray]:
+    """Piano-roll rectangles (4 corners each, time in quarter notes x MIDI pitch) for a
+    ``PolyCollection``: the cheap-to-update form of :func:`piano_roll` used by widgets."""
+    p = np.asarray(pitches, dtype=float)
+    d = np.broadcast_to(np.asarray(durations, dtype=float), p.shape)
+    t0 = np.concatenate([[0.0], np.cumsum(d)[:-1]])
+    return [np.array([[a, m - 0.4], [a + w, m - 0.4], [a + w, m + 0.4], [a, m + 0.4]])
+            for a, w, m in zip(t0, d, p, strict=True)]
+
+
 def matrix_heatmap(ax, M, labels: Sequence[str] | None = None, title: str | None = None,
                    annotate: bool | None = None, vmax: float | None = None, cmap: str = "viridis",
                    xlabel: str = "next", ylabel: str = "current"):

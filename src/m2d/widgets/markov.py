@@ -12,14 +12,12 @@ from __future__ import annotations
 from functools import cache
 
 import ipywidgets as W
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import PolyCollection
 
-matplotlib.use(matplotlib.get_backend())  # keep whatever backend the session chose
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from m2d import audio, markov, plotting  # noqa: E402
-from m2d.widgets._common import error_html, ok_html, png  # noqa: E402
+from m2d import audio, markov, plotting
+from m2d.widgets._common import BlitFigure, error_html, ok_html
 
 NAMES = markov.PITCH_CLASSES
 #: Row-sum tolerance of the editor's strict mode.
@@ -188,24 +186,37 @@ class TransitionMatrixEditor:
             display(audio.play(self.signal))
 
     def _draw(self) -> None:
-        """Redraw in place: the heatmap and bars update their data; only the piano roll is rebuilt,
-        and the layout is computed once (tight_layout and new artists dominate redraw time)."""
+        """Blitted redraw (:class:`BlitFigure`): axes and labels are rendered once; an update paints
+        only the heatmap, the bars and the notes. Static parts are redone only when the bar scale
+        or the melody's length changes."""
         a0, a1, a2 = self._axes
-        if not hasattr(self, "_im"):
+        if not hasattr(self, "_blit"):
+            self._blit = BlitFigure(self._fig)
             self._im = plotting.matrix_heatmap(a0, self.P, NAMES, title="transition matrix P")
             self._bars = a1.bar(np.arange(12), self.pi, color="C1")
             a1.set_xticks(np.arange(12), NAMES)
             a1.set_title(r"stationary $\pi$ ($\pi P = \pi$)")
-            plotting.piano_roll(a2, self.melody, 0.5)
+            plotting.piano_roll(a2, [55, 81], 0.5, title="sampled melody")  # fixes the axes' look
+            for artist in list(a2.patches):
+                artist.remove()
+            self._roll = PolyCollection([], facecolors="C0", edgecolors="k", linewidths=0.3)
+            a2.add_collection(self._roll)
             self._fig.tight_layout()
+            self._blit.animate(self._im, *self._bars, self._roll)
+        top = a1.get_ylim()[1]
+        if not top / 3 < self.pi.max() * 1.1 <= top:  # rescale the bars only when needed
+            a1.set_ylim(0, max(self.pi.max() * 1.1, 1e-12))
+            self._blit.invalidate()
+        length = len(self.melody) * 0.5
+        if a2.get_xlim()[1] != length:
+            a2.set_xlim(0, length)
+            self._blit.invalidate()
         self._im.set_data(self.P)
         self._im.set_clim(0, max(self.P.max(), 1e-12))
         for bar, h in zip(self._bars, self.pi, strict=True):
             bar.set_height(h)
-        a1.set_ylim(0, max(self.pi.max() * 1.1, 1e-12))
-        a2.clear()
-        plotting.piano_roll(a2, self.melody, 0.5, title=f"sampled melody (seed {self.seed.value})")
-        self.image = png(self._fig)
+        self._roll.set_verts(plotting.note_rectangles(self.melody, 0.5))
+        self.image = self._blit.render()
         self.picture.value = self.image
 
     # -- view side ----------------------------------------------------------------------------
@@ -259,30 +270,39 @@ class PowerExplorer:
             n = self.n.value
             self.Pn = markov.n_step(P, n)
             self.estimate = markov.monte_carlo_n_step(P, n, self.chains.value, rng=self.seed)
-            pi = markov.stationary_distribution(P)
         except ValueError as exc:
             self.message.value = error_html(str(exc))
             return
         s = NAMES.index(self.start.value)
-        t_max = max(40, n)
-        self.tv = markov.tv_distance(
-            np.array([markov.n_step(P, t)[s] for t in range(t_max + 1)]), pi)
+        self.tv = markov.tv_curve(P, s, self.n.max)
         err = np.abs(self.Pn - self.estimate).max()
-        self.message.value = (f"max |P^n - Monte Carlo| = {err:.3f} "
+        self.message.value = (f"n = {n}: max |P^n - Monte Carlo| = {err:.3f} "
                               f"(standard error about {0.5 / np.sqrt(self.chains.value):.3f})")
+        self._draw(n)
+
+    def _draw(self, n: int) -> None:
+        """Blitted redraw: both heatmaps, the TV curve and the n marker are the animated artists."""
         a0, a1, a2 = self._axes
-        for ax in self._axes:
-            ax.clear()
+        if not hasattr(self, "_blit"):
+            self._blit = BlitFigure(self._fig)
+            self._im0 = plotting.matrix_heatmap(a0, self.Pn, NAMES, title="$P^n$ (matrix power)", vmax=1)
+            self._im1 = plotting.matrix_heatmap(a1, self.estimate, NAMES, vmax=1,
+                                                title=f"Monte Carlo, {self.chains.value} chains per start")
+            (self._curve,) = a2.semilogy(np.arange(self.tv.size), np.maximum(self.tv, 1e-16), "C0.-")
+            self._mark = a2.axvline(n, color="C3", ls="--")
+            a2.set_ylim(1e-16, 2)
+            a2.set_xlabel("t")
+            self._title = a2.set_title("")
+            self._fig.tight_layout()
+            self._blit.animate(self._im0, self._im1, self._curve, self._mark, self._title)
         vmax = max(self.Pn.max(), self.estimate.max())
-        plotting.matrix_heatmap(a0, self.Pn, NAMES, title=f"$P^{{{n}}}$ (matrix power)", vmax=vmax)
-        plotting.matrix_heatmap(a1, self.estimate, NAMES, vmax=vmax,
-                                title=f"Monte Carlo, {self.chains.value} chains per start")
-        a2.semilogy(np.arange(t_max + 1), np.maximum(self.tv, 1e-16), "C0.-")
-        a2.axvline(n, color="C3", ls="--")
-        a2.set_xlabel("t")
-        a2.set_title(rf"$\|\delta_{{{self.start.value}}} P^t - \pi\|_{{TV}}$")
-        self._fig.tight_layout()
-        self.image = png(self._fig)
+        for im, M in ((self._im0, self.Pn), (self._im1, self.estimate)):
+            im.set_data(M)
+            im.set_clim(0, vmax)
+        self._curve.set_ydata(np.maximum(self.tv, 1e-16))
+        self._mark.set_xdata([n, n])
+        self._title.set_text(rf"$\|\delta_{{{self.start.value}}} P^t - \pi\|_{{TV}}$, n = {n}")
+        self.image = self._blit.render()
         self.picture.value = self.image
 
     @property
