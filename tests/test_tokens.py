@@ -175,13 +175,6 @@ def test_fit_decoder_std_is_the_residual_rms():
     assert np.mean(s**2) == pytest.approx(tokens.distortion(X, book), rel=1e-6)
 
 
-def test_code_entropy():
-    assert tokens.code_entropy_bits(np.arange(8), 8) == pytest.approx(3.0)
-    assert tokens.code_entropy_bits(np.zeros(5, dtype=int), 8) == pytest.approx(0.0)
-    with pytest.raises(ValueError):
-        tokens.code_entropy_bits(np.array([9]), 8)
-
-
 # ----------------------------------------------------------------------------------------------
 # the autoregressive code Transformer
 

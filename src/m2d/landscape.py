@@ -257,15 +257,6 @@ def cached_arrays(name: str, key_parts: Any, build: Callable[[], dict[str, Any]]
     return {k: (float(v) if np.ndim(v) == 0 else v) for k, v in out.items()}
 
 
-# --------------------------------------------------------------------------------------------------
-# rates
-
-
-def bits_per_second(bits_per_step: float, steps_per_second: float) -> float:
-    """Information rate R = (bits per step) x (steps per second)."""
-    return float(bits_per_step) * float(steps_per_second)
-
-
 def model_fingerprint(model) -> str:
     """Hash of a torch model's weights (names, shapes, values): a cache key for anything computed from
     a trained model, whatever configuration or cache produced it."""

@@ -381,18 +381,3 @@ def decoder_bits(patches: np.ndarray, codebook: np.ndarray, sigma: np.ndarray, b
         raise ValueError(f"sigma must be positive with shape ({p.shape[1]},), got {s.shape}")
     ll = diffusion.discretized_gaussian_log_likelihood(p, mean, s[None, :, None], bits)
     return -ll.reshape(len(p), -1).sum(1) / np.log(2.0)
-
-
-def code_entropy_bits(codes: np.ndarray, k: int) -> float:
-    """Entropy of the code histogram, H = -sum_k f_k log2 f_k bits per frame (<= log2 K): what an
-    order-0 model of the tokens would pay.
-
-    Raises:
-        ValueError: codes outside 0..k-1 or empty
-    """
-    c = np.asarray(codes).ravel()
-    if c.size == 0 or c.min() < 0 or c.max() >= k:
-        raise ValueError(f"codes must be a non-empty array in 0..{k - 1}")
-    f = np.bincount(c, minlength=k) / c.size
-    f = f[f > 0]
-    return float(-(f * np.log2(f)).sum())
