@@ -66,6 +66,12 @@ def test_training_beats_the_zero_noise_baseline(tmp_cache):
     model, extra = ddpm.load_or_train_unet(cfg, provide, {"toy": "stripes"}, name="t-unet", progress=False)
     assert len(calls) == 1 and len(extra["loss"]) == 150 and extra["seconds"] > 0
     ev = ddpm.eval_loss_by_t(model, toy_images(64, seed=1), cfg, [1, 10, 25, 50], seed=0)
+    cached = ddpm.eval_loss_by_t(model, toy_images(64, seed=1), cfg, [1, 10, 25, 50], seed=0,
+                                 key_parts={"a": 1})
+    np.testing.assert_allclose(cached["model"], ev["model"])
+    assert len(list(tmp_cache.glob("ddpm-heldout-loss-*.json"))) == 1
+    with pytest.raises(ValueError, match=r"1\.\.50"):
+        ddpm.eval_loss_by_t(model, toy_images(4), cfg, [0])
     # predicting eps = 0 costs E|eps|^2 = 1 per dimension; the trained model must do better at every t
     assert np.all(ev["model"] < ev["zero"])
     assert ev["model"].mean() < 0.8 * ev["zero"].mean()
@@ -270,6 +276,9 @@ def test_fast_inversion_with_clean_phase_is_close_and_safe():
     assert db_error(z) < 4.0 and db_error(z) < db_error(spectro.fast_mel_to_audio(m)) - 3.0
     z2 = spectro.fast_mel_to_audio(m, n_iter=2, seed=1)
     assert np.abs(z2).max() == pytest.approx(0.8, abs=1e-5)
+    # Griffin-Lim from a random phase: a usable sound, closer than the raw random phase
+    g = spectro.unit_to_audio(spectro.db_to_unit(audio.log_mel(y)), griffin_lim=True)
+    assert audio.audio_stats(g)["rms"] > 0.01 and db_error(g) < db_error(spectro.fast_mel_to_audio(m)) - 1.0
     with pytest.raises(ValueError, match="dB"):
         spectro.fast_mel_to_audio(-m)
     with pytest.raises(ValueError, match="phase shape"):

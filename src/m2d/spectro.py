@@ -219,17 +219,16 @@ def fast_mel_to_audio(mel_power: np.ndarray, phase: np.ndarray | None = None, n_
 
 def unit_to_audio(x: np.ndarray, phase: np.ndarray | None = None, n_iter: int = 0, seed: int = 0,
                   griffin_lim: bool = False) -> np.ndarray:
-    """Sound of a patch in model units: x -> dB (:func:`unit_to_db`) -> power -> audio.
+    """Sound of a patch in model units: x -> dB (:func:`unit_to_db`) -> power -> :func:`fast_mel_to_audio`.
 
-    With ``griffin_lim=True`` the slow, better inversion :func:`m2d.audio.mel_to_audio` is used
-    (32 iterations); otherwise :func:`fast_mel_to_audio`.
+    ``griffin_lim=True`` means 32 Griffin-Lim iterations from a random phase (when no phase is known,
+    e.g. for generated patches). It uses the pseudo-inverse magnitudes: :func:`m2d.audio.mel_to_audio`
+    (NNLS magnitudes) sounds a little cleaner but its NNLS takes seconds on noisy spectrograms.
 
     Notebook: notebooks/03_diffusion.ipynb
     """
     power = audio.db_to_power(unit_to_db(x))
-    if griffin_lim:
-        return audio.mel_to_audio(power, seed=seed)
-    return fast_mel_to_audio(power, phase=phase, n_iter=n_iter, seed=seed)
+    return fast_mel_to_audio(power, phase=phase, n_iter=32 if griffin_lim else n_iter, seed=seed)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from m2d.models.unet import UNet, UNetConfig, timestep_embedding
 
 #: Bumped whenever training, the network or the samplers change what they produce (invalidates caches).
 CODE_VERSION = 1
+#: Bumped whenever the ELBO estimate changes (invalidates cached ELBOs only; 2 = stratified steps).
+ELBO_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -208,28 +210,51 @@ def load_or_train_unet(config: DDPMConfig, data: np.ndarray | Callable[[], np.nd
 # evaluation
 
 
-@torch.no_grad()
 def eval_loss_by_t(model: nn.Module, x0: np.ndarray, config: DDPMConfig, ts: Sequence[int],
-                   seed: int = 0, add_channel: bool = True) -> dict[str, np.ndarray]:
+                   seed: int = 0, add_channel: bool = True,
+                   key_parts: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
     """Held-out L_simple at chosen steps t, and the loss of the zero predictor eps_hat = 0 on the
-    same noise (its expectation is 1 per dimension).
+    same noise (its expectation is 1 per dimension). One torch thread.
 
     Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        model, x0, config: the network, held-out data (n, H, W), its configuration
+        ts (sequence of int): steps in 1..T
+        seed (int): noise seed
+        add_channel (bool): insert the channel axis
+        key_parts (dict or None): cache key of the model and data (None: no caching)
     Returns:
         dict with ``t``, ``model`` and ``zero`` (arrays of the losses per step)
+    Raises:
+        ValueError: t outside 1..T
     """
+    ts = [int(t) for t in ts]
+    df._steps(np.asarray(ts), config.T, lo=1)
+
+    def build() -> dict:
+        with threads(1):
+            return _eval_loss(model, x0, config, ts, seed, add_channel)
+
+    if key_parts is None:
+        out = build()
+    else:
+        key = cache.cache_key(CODE_VERSION, key_parts, len(x0), ts, seed)
+        out = cache.cached("ddpm-heldout-loss", key, build, cache.dump_json, cache.load_json, suffix="json")
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+@torch.no_grad()
+def _eval_loss(model, x0, config, ts, seed, add_channel) -> dict:
     gen = torch.Generator().manual_seed(seed)
     x = _t(x0)[:, None] if add_channel else _t(x0)
     alpha_bar = _t(df.alpha_bars(config.betas()))
-    ts = np.asarray(list(ts), dtype=int)
-    df._steps(ts, config.T, lo=1)
     out_m, out_z = [], []
     for t in ts:
         noise = torch.randn(x.shape, generator=gen)
         tt = torch.full((len(x),), int(t), dtype=torch.long)
         out_m.append(float(l_simple(model, x, tt, noise, alpha_bar)))
         out_z.append(float((noise**2).mean()))
-    return {"t": ts, "model": np.array(out_m), "zero": np.array(out_z)}
+    return {"t": list(ts), "model": out_m, "zero": out_z}
 
 
 def eps_fn_of(model: nn.Module, add_channel: bool = True, batch: int = 256) -> Callable:
@@ -300,7 +325,7 @@ def elbo_bits_per_dim(model: nn.Module, x0: np.ndarray, config: DDPMConfig, n_t:
     if key_parts is None:
         out = build()
     else:
-        key = cache.cache_key(CODE_VERSION, key_parts, len(x0), n_t, seed, bits)
+        key = cache.cache_key(CODE_VERSION, ELBO_VERSION, key_parts, len(x0), n_t, seed, bits)
         out = cache.cached("ddpm-elbo", key, build, cache.dump_json, cache.load_json, suffix="json")
     return {**out, "t": np.asarray(out["t"]), "L": np.asarray(out["L"])}
 
