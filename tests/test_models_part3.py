@@ -306,6 +306,34 @@ def test_feature_distance_orders_real_samples_and_noise():
         spectro.patch_features(np.zeros((2, 10, 8)))
 
 
+def test_listen_checks_and_players_table():
+    y = audio.synthesize([60, 64], 0.5, tempo=120)
+    assert "audio/mpeg" in spectro.listen(y)._repr_html_()
+    with pytest.raises(ValueError, match="silent"):
+        spectro.listen(np.zeros(1000, dtype=np.float32) + 1e-4)
+    with pytest.raises(ValueError, match="empty"):
+        spectro.listen(np.zeros(0, dtype=np.float32))
+    with pytest.raises(ValueError, match="clip"):
+        spectro.listen(np.ones(1000, dtype=np.float32))
+    h = spectro.players_html({"row <1>": [("a", y), ("b", y)]})
+    assert h.count("<audio") == 2 and "row &lt;1&gt;" in h
+
+
+def test_excerpt_and_show_patches(bach_split):
+    import matplotlib.pyplot as plt
+
+    y, s = spectro.excerpt(bach_split["test"][0], seconds=1.5)
+    assert y.size == round(1.5 * audio.SR) and s.shape == (audio.N_MELS, 1 + y.size // audio.HOP)
+    y_long, _ = spectro.excerpt(bach_split["test"][0], seconds=500.0)  # shorter melody: zero-padded
+    assert y_long.size == 500 * audio.SR
+    with pytest.raises(ValueError, match="seconds"):
+        spectro.excerpt(bach_split["test"][0], seconds=0)
+    fig, axes = plt.subplots(1, 3)
+    ims = spectro.show_patches(axes, np.zeros((2, 4, 4)), ["a", "b"])
+    assert len(ims) == 2 and not axes[2].axison
+    plt.close(fig)
+
+
 # ----------------------------------------------------------------------------------------------
 # widget
 

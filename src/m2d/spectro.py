@@ -314,11 +314,6 @@ class FeatureDistance:
         return frechet_distance(self.features(a), self.features(b))
 
 
-def noise_patches(n: int, shape: Sequence[int], rng: np.random.Generator) -> np.ndarray:
-    """Pure noise x_T ~ N(0, I) of the given patch shape, the starting point of every sampler."""
-    return rng.standard_normal((n, *shape)).astype(np.float32)
-
-
 # --------------------------------------------------------------------------------------------------
 # listening
 
