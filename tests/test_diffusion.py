@@ -325,3 +325,15 @@ def test_mixture_validation():
         df.GaussianMixture([1.0], [[0.0]], [0.0])
     with pytest.raises(ValueError, match="last axis"):
         df.GaussianMixture([1.0], [[0.0, 0.0]], [1.0]).score(np.zeros((3, 3)))
+
+
+def test_q_sample_keeps_float32_and_matches_float64():
+    ab = df.alpha_bars(df.linear_beta_schedule(1000))
+    rng = np.random.default_rng(1)
+    x0 = rng.standard_normal((8, 16, 16)).astype(np.float32)
+    eps = rng.standard_normal(x0.shape).astype(np.float32)
+    t = rng.integers(0, 1001, size=8)
+    x32 = df.q_sample(x0, t, ab, eps)
+    x64 = df.q_sample(x0.astype(np.float64), t, ab, eps.astype(np.float64))
+    assert x32.dtype == np.float32 and x64.dtype == np.float64
+    np.testing.assert_allclose(x32, x64, atol=1e-6)

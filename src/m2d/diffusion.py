@@ -63,7 +63,7 @@ def q_sample(x0, t, alpha_bar, noise) -> np.ndarray:
         alpha_bar (np.ndarray): alpha_bar_0..alpha_bar_T from :func:`alpha_bars`
         noise (np.ndarray): eps ~ N(0, I), same shape as x0
     Returns:
-        x_t (np.ndarray)
+        x_t (np.ndarray): float32 for float32 input, float64 otherwise
     Raises:
         ValueError: t outside 0..T, or shapes that do not broadcast
     """
@@ -74,15 +74,21 @@ def q_sample(x0, t, alpha_bar, noise) -> np.ndarray:
     T = ab.size - 1
     if t.size and (t.min() < 0 or t.max() > T):
         raise ValueError(f"t must lie in 0..{T}, got {t.min()}..{t.max()}")
-    x0 = np.asarray(x0, dtype=float)
-    noise = np.asarray(noise, dtype=float)
+    x0 = np.asarray(x0)
+    # float32 data stays float32 (half the memory traffic); anything else is computed in float64
+    dtype = x0.dtype if x0.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    x0 = x0.astype(dtype, copy=False)
+    noise = np.asarray(noise).astype(dtype, copy=False)
     if noise.shape != x0.shape:
         raise ValueError(f"noise shape {noise.shape} differs from x0 shape {x0.shape}")
     a = ab[t].reshape(t.shape + (1,) * (x0.ndim - t.ndim)) if t.ndim else ab[t]
+    signal, sigma = np.sqrt(a).astype(dtype), np.sqrt(1.0 - a).astype(dtype)
     try:
-        return np.sqrt(a) * x0 + np.sqrt(1.0 - a) * noise
+        out = signal * x0
+        out += sigma * noise
     except ValueError:
         raise ValueError(f"t of shape {t.shape} does not broadcast against x0 {x0.shape}") from None
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
