@@ -37,3 +37,10 @@ def test_mismatched_file_is_retrained(tmp_cache):
     with pytest.warns(UserWarning, match="rebuilding"):
         m, _ = common.load_or_train("lin", {"c": 1}, lambda: torch.nn.Linear(2, 2), _train)
     assert m.weight.shape == (2, 2)
+
+
+def test_warmup_cosine_schedule():
+    f = [common.warmup_cosine(s, 10, 110) for s in range(111)]
+    assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)
+    assert f[10] == pytest.approx(1.0) and f[60] == pytest.approx(0.5) and f[110] == pytest.approx(0.0)
+    assert all(a >= b for a, b in zip(f[10:], f[11:], strict=False))

@@ -488,7 +488,13 @@ def _contexts(seq: np.ndarray, k: int, n: int, first: int) -> np.ndarray:
     return code
 
 
-def _as_sequences(sequences, n_states: int) -> list[np.ndarray]:
+def as_state_sequences(sequences, n_states: int) -> list[np.ndarray]:
+    """Sequences of states as int64 arrays: arrays/lists as they are, Melody objects by their pitch
+    classes.
+
+    Raises:
+        ValueError: a sequence that is not 1-D, or a state outside 0..n_states-1
+    """
     out = []
     for s in sequences:
         a = np.asarray(s.pitch_classes if hasattr(s, "pitch_classes") else s, dtype=np.int64)
@@ -524,7 +530,7 @@ class NGramModel:
             raise ValueError(f"smoothing alpha must be >= 0, got {self.alpha}")
         n, k = self.n_states, self.order
         keys, nexts = [], []
-        for s in _as_sequences(sequences, n):
+        for s in as_state_sequences(sequences, n):
             if len(s) > k:
                 keys.append(_contexts(s, k, n, k))
                 nexts.append(s[k:])
@@ -554,7 +560,7 @@ class NGramModel:
         k, n = self.order, self.n_states
         first = k if first is None else max(first, k)
         out, unseen = [], 0
-        for s in _as_sequences(sequences, n):
+        for s in as_state_sequences(sequences, n):
             if len(s) <= first:
                 continue
             ctx = _contexts(s, k, n, first)
@@ -788,7 +794,7 @@ def copy_run_lengths(model: NGramModel, train: Sequence, length: int = 64, n_sam
     Notebook: notebooks/01_markov.ipynb
     """
     rng = np.random.default_rng(rng)
-    seqs = [s for s in _as_sequences(train, model.n_states) if len(s) > model.order]
+    seqs = [s for s in as_state_sequences(train, model.n_states) if len(s) > model.order]
     out = np.empty(n_samples, dtype=int)
     for i in range(n_samples):
         prefix = seqs[rng.integers(len(seqs))][: model.order]

@@ -237,7 +237,7 @@ def train_code_lm(model: CodeTransformer, train: np.ndarray, val: np.ndarray,
     """
     from tqdm.auto import tqdm
 
-    from m2d.models.common import seed_everything
+    from m2d.models.common import seed_everything, warmup_cosine
 
     tr, va = _check_codes(train, model.vocab_size), _check_codes(val, model.vocab_size)[: cfg.max_val]
     if cfg.epochs < 1 or cfg.batch_size < 1:
@@ -251,13 +251,8 @@ def train_code_lm(model: CodeTransformer, train: np.ndarray, val: np.ndarray,
         total = cfg.epochs * steps_per_epoch
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
-        def lr_at(step: int) -> float:
-            if step < cfg.warmup_steps:
-                return (step + 1) / cfg.warmup_steps
-            frac = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
-            return 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
-
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda step: warmup_cosine(step, cfg.warmup_steps, total))
         t0 = time.perf_counter()
         hist: dict[str, list[float]] = {"train_bits": [], "val_bits": []}
         best, best_state = np.inf, None

@@ -29,6 +29,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def warmup_cosine(step: int, warmup_steps: int, total_steps: int) -> float:
+    """Learning-rate factor: linear warm-up over ``warmup_steps``, then a cosine decay to 0 at
+    ``total_steps`` (for ``torch.optim.lr_scheduler.LambdaLR``)."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    frac = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
+
+
 def load_or_train(
     name: str,
     key_parts: dict[str, Any],

@@ -173,7 +173,7 @@ def _train(model, train, val, cfg: TrainConfig, progress: bool) -> dict[str, Any
     import torch
     from tqdm.auto import tqdm
 
-    from m2d.models.common import seed_everything
+    from m2d.models.common import seed_everything, warmup_cosine
 
     seed_everything(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -182,13 +182,8 @@ def _train(model, train, val, cfg: TrainConfig, progress: bool) -> dict[str, Any
     total = cfg.epochs * steps_per_epoch
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
-    def lr_at(step: int) -> float:
-        if step < cfg.warmup_steps:
-            return (step + 1) / cfg.warmup_steps
-        frac = (step - cfg.warmup_steps) / max(1, total - cfg.warmup_steps)
-        return 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda step: warmup_cosine(step, cfg.warmup_steps, total))
     t0 = time.perf_counter()
     hist: dict[str, list[float]] = {"train_bits": [], "val_bits": []}
     best, best_state = np.inf, None

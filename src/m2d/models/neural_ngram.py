@@ -28,6 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from m2d.markov import as_state_sequences
+
 #: Bumped whenever the model or training below changes what a cached model would contain.
 CODE_VERSION = 1
 N_STATES = 12
@@ -79,18 +81,6 @@ def n_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def _sequences(sequences: Iterable, n_states: int) -> list[np.ndarray]:
-    out = []
-    for s in sequences:
-        a = np.asarray(s.pitch_classes if hasattr(s, "pitch_classes") else s, dtype=np.int64)
-        if a.ndim != 1:
-            raise ValueError(f"each sequence must be 1-D, got shape {a.shape}")
-        if a.size and (a.min() < 0 or a.max() >= n_states):
-            raise ValueError(f"states must lie in 0..{n_states - 1}, got {a.min()}..{a.max()}")
-        out.append(a)
-    return out
-
-
 def contexts_and_targets(sequences: Iterable, order: int, first: int | None = None,
                          n_states: int = N_STATES) -> tuple[np.ndarray, np.ndarray]:
     """All (context, next note) pairs: for every sequence and every t >= max(first, order), the
@@ -112,7 +102,7 @@ def contexts_and_targets(sequences: Iterable, order: int, first: int | None = No
         raise ValueError(f"order must be >= 0, got {order}")
     start = order if first is None else max(int(first), order)
     xs, ys = [], []
-    for s in _sequences(sequences, n_states):
+    for s in as_state_sequences(sequences, n_states):
         if len(s) <= start:
             continue
         t = np.arange(start, len(s))
@@ -256,7 +246,7 @@ def train_neural_ngram(model: NeuralNGram, train: Sequence, val: Sequence,
 
 def _fingerprint(sequences: Sequence) -> str:
     h = hashlib.sha256()
-    for s in _sequences(sequences, N_STATES):
+    for s in as_state_sequences(sequences, N_STATES):
         h.update(s.tobytes())
         h.update(b"|")
     return h.hexdigest()[:16]
