@@ -19,18 +19,18 @@ def _png(i: int) -> bytes:
 
 def _frame(i: int) -> static.Frame:
     y = audio.synthesize([60 + i], 1.0, tempo=60)
-    return static.Frame(image=_png(i), audio=static.encode_clip(y, audio.SR), caption=f"f{i}")
+    return static.Frame(image=_png(i), audio=audio.encode_mp3(y, audio.SR), caption=f"f{i}")
 
 
-def test_encode_clip_is_decodable_mp3_of_right_length():
+def test_encode_mp3_is_decodable_and_of_right_length():
     y = audio.synthesize([60, 64, 67], 1.0, tempo=60)  # 3 s
-    mp3 = static.encode_clip(y, audio.SR)
+    mp3 = audio.encode_mp3(y, audio.SR)
     z, sr = sf.read(io.BytesIO(mp3))
-    assert sr == static.CLIP_SR and abs(z.size / sr - 3.0) < 0.1
+    assert sr == audio.CLIP_SR and abs(z.size / sr - 3.0) < 0.1
     assert np.sqrt(np.mean(z**2)) > 0.05
     assert len(mp3) < 40_000  # compressed: a few kB per second
     with pytest.raises(ValueError, match="exceeds"):
-        static.encode_clip(np.array([0.0, 2.0]), audio.SR)
+        audio.encode_mp3(np.array([0.0, 2.0]), audio.SR)
 
 
 def test_player_embeds_every_frame_and_its_controls():

@@ -20,10 +20,6 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from m2d.audio import CLIP_SR  # noqa: F401  (re-exported: the rate of every embedded clip)
-
 
 @dataclass(frozen=True)
 class Frame:
@@ -32,13 +28,6 @@ class Frame:
     image: bytes  # PNG
     audio: bytes | None  # MP3 (or None for a silent frame)
     caption: str = ""
-
-
-def encode_clip(y: np.ndarray, sr: int) -> bytes:
-    """A frame's sound as MP3 bytes (:func:`m2d.audio.encode_mp3`)."""
-    from m2d import audio
-
-    return audio.encode_mp3(y, sr)
 
 
 def compact_png(png: bytes, colors: int = 96) -> bytes:

@@ -401,7 +401,7 @@ def explorer_static(model, melodies: Sequence, markov_P, melody_index: int = 0, 
 
     def make(layer: int, head: int) -> static.Frame:
         ex.layer.value, ex.head.value = int(layer), int(head)
-        return static.Frame(ex.image, static.encode_clip(ex.highlighted, audio.SR),
+        return static.Frame(ex.image, audio.encode_mp3(ex.highlighted, audio.SR),
                             caption=_strip_tags(ex.status.value))
 
     params = {"layer": layers, "head": heads}

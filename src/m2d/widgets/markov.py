@@ -333,7 +333,7 @@ def editor_static(preset_names=None, seeds=(1, 2, 3, 4), length: int = 24, tempo
         ed.preset.value = preset
         ed.seed.value = int(seed)
         notes = " ".join(NAMES[m % 12] for m in ed.melody[:12])
-        return static.Frame(ed.image, static.encode_clip(ed.signal, audio.SR),
+        return static.Frame(ed.image, audio.encode_mp3(ed.signal, audio.SR),
                             caption=f"{preset}, seed {seed}: {notes} …")
 
     params = {"preset": names, "seed": list(seeds)}
