@@ -44,3 +44,27 @@ def test_failed_build_leaves_no_file(tmp_cache):
         cache.cached("thing", "k", boom, cache.dump_json, cache.load_json, "json")
     assert not cache.cache_path("thing", "k", "json").exists()
     assert list(tmp_cache.glob("*.tmp")) == []
+
+
+def _slow_build_in_process(log: str) -> list:
+    """Build an artefact slowly, recording each real build in ``log`` (one line per build)."""
+    import time
+
+    def build():
+        with open(log, "a") as fh:
+            fh.write("built\n")
+        time.sleep(0.5)
+        return [42]
+
+    return cache.cached("shared", "k", build, cache.dump_json, cache.load_json, "json")
+
+
+def test_concurrent_processes_build_once(tmp_cache, tmp_path):
+    """Two chapters executing at once need the same model: one builds, the other waits and loads."""
+    import multiprocessing as mp
+
+    log = tmp_path / "builds.log"
+    with mp.get_context("spawn").Pool(2) as pool:
+        results = pool.map(_slow_build_in_process, [str(log)] * 2)
+    assert results == [[42], [42]]
+    assert log.read_text().count("built") == 1

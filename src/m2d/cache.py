@@ -4,6 +4,9 @@ A cached artefact lives at ``<cache_dir>/<name>-<key>.<suffix>`` where ``key`` h
 result depends on (library version, data selection, configuration). A missing file is built; a file
 that fails to load (truncated, corrupt, written by an incompatible version) is rebuilt with a warning,
 never a crash. Writes are atomic (temporary file + rename), so an interrupted build leaves no half file.
+Builds are serialised across processes by a lock file beside the artefact: when two chapters run at
+once (``tools/execute_parallel.py``) and need the same model, one trains it and the other waits and
+loads it.
 
 Notebook: all chapters
 """
@@ -15,7 +18,8 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -66,22 +70,52 @@ def cached(
         obj: the loaded or freshly built artefact
     """
     path = cache_path(name, key, suffix)
-    if path.exists():
+    found = _try_load(path, load)
+    if found is not None:
+        return found[0]
+    with _build_lock(path):
+        found = _try_load(path, load)  # another process may have built it while this one waited
+        if found is not None:
+            return found[0]
+        obj = build()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        os.close(fd)
         try:
-            return load(path)
-        except Exception as exc:  # corrupt or incompatible cache: rebuild, never crash
-            warnings.warn(f"cache file {path} unreadable ({exc!r}); rebuilding", stacklevel=2)
-            path.unlink(missing_ok=True)
-    obj = build()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        dump(obj, Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            dump(obj, Path(tmp))
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
     return obj
+
+
+def _try_load(path: Path, load: Callable[[Path], T]) -> tuple[T] | None:
+    """``(obj,)`` when ``path`` exists and loads; ``None`` when missing or unreadable (then deleted)."""
+    if not path.exists():
+        return None
+    try:
+        return (load(path),)
+    except Exception as exc:  # corrupt or incompatible cache: rebuild, never crash
+        warnings.warn(f"cache file {path} unreadable ({exc!r}); rebuilding", stacklevel=3)
+        path.unlink(missing_ok=True)
+        return None
+
+
+@contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """Exclusive inter-process lock on ``<path>.lock`` while the artefact is built (POSIX ``flock``;
+    elsewhere no lock, so concurrent builds may duplicate work but never corrupt: writes are atomic)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(f"{path}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def cache_path(name: str, key: str, suffix: str = "bin") -> Path:

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from m2d import attention, diffusion, markov, plotting
-from m2d.widgets._common import error_html, ok_html, png
+from m2d.widgets._common import BlitFigure, error_html, ok_html
 
 
 def _matrix_text(A) -> str:
@@ -24,7 +24,16 @@ def _matrix_text(A) -> str:
 
 
 class _Example:
-    """Shared plumbing: a message line, a picture, and error handling around ``compute``."""
+    """Shared plumbing: a message line, a picture, and error handling around ``compute``.
+
+    A subclass computes in ``compute()`` (raising ``ValueError`` for bad input), lays its figure out in
+    ``build(fig)`` (axes, static parts; it registers the changing artists with ``self.blit.animate``)
+    and moves those artists in ``refresh()``. The figure is rebuilt only when ``layout_key()`` changes
+    (e.g. a matrix of another size); otherwise only the animated artists are redrawn over a cached
+    background (:class:`~m2d.widgets._common.BlitFigure`), which keeps a slider move well under 100 ms.
+    ``refresh()`` returns True when it changed something static (axis limits): then the background is
+    redrawn once.
+    """
 
     def __init__(self, figsize):
         self.message = W.HTML()
@@ -33,6 +42,8 @@ class _Example:
         self.image = b""
         self._fig = plt.figure(figsize=figsize)
         plt.close(self._fig)
+        self.blit = BlitFigure(self._fig)
+        self._layout = object()  # matches no layout key: the first update builds the figure
 
     def update(self) -> None:
         try:
@@ -43,21 +54,42 @@ class _Example:
             return
         self.error = None
         self.message.value = ok_html(status)
-        self._fig.clear()
-        self.draw(self._fig)
-        self.image = png(self._fig)
+        key = self.layout_key()
+        if key != self._layout:
+            self._fig.clear()
+            self.blit = BlitFigure(self._fig)
+            self.build(self._fig)
+            self._layout = key
+        if self.refresh():
+            self.blit.invalidate()
+        self.image = self.blit.render()
         self.picture.value = self.image
 
     def compute(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def draw(self, fig) -> None:  # pragma: no cover - abstract
+    def layout_key(self):
+        """What the figure's layout depends on (the figure is rebuilt when it changes)."""
+        return None
+
+    def build(self, fig) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def refresh(self) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
         display(self.widget)
+
+
+def _annotate(texts, M) -> None:
+    """Write the entries of ``M`` into a heatmap's annotation texts (row-major), white on dark cells."""
+    hi = M.max()
+    for text, v in zip(texts, M.ravel(), strict=True):
+        text.set_text(f"{v:.2f}")
+        text.set_color("w" if v < 0.6 * hi else "k")
 
 
 class ToyChainExample(_Example):
@@ -80,12 +112,28 @@ class ToyChainExample(_Example):
         gap = np.abs(self.Pn - self.pi).max()
         return f"stochastic; max |P^n - pi| over all entries = {gap:.2e}"
 
-    def draw(self, fig) -> None:
+    def layout_key(self):
+        return self.P.shape  # a matrix of another size needs new axes; anything else is redrawn
+
+    def build(self, fig) -> None:
         labels = markov.TOY_CEG_LABELS if len(self.P) == 3 else [str(i) for i in range(len(self.P))]
         a0, a1 = fig.subplots(1, 2)
-        plotting.matrix_heatmap(a0, self.Pn, labels, title=f"$P^{{{self.n.value}}}$", vmax=1)
+        self._im = plotting.matrix_heatmap(a0, self.Pn, labels, title="$P^n$", vmax=1)
+        self._texts = list(a0.texts)
         plotting.distribution_bars(a1, self.pi, labels, title=r"$\pi$")
+        a1.set_ylim(0, 1)
+        self._bars = list(a1.patches)
         fig.tight_layout()
+        self._title = a0.title
+        self.blit.animate(self._im, self._title, *self._texts, *self._bars)
+
+    def refresh(self) -> bool:
+        for bar, p in zip(self._bars, self.pi, strict=True):
+            bar.set_height(p)
+        self._im.set_data(self.Pn)
+        self._title.set_text(f"$P^{{{self.n.value}}}$")
+        _annotate(self._texts, self.Pn)
+        return False
 
     @property
     def widget(self) -> W.Widget:
@@ -122,20 +170,36 @@ class AttentionExample(_Example):
         self.scores = Q @ K.T * scale
         return f"every row sums to 1: {np.round(self.weights.sum(axis=1), 12).tolist()}"
 
-    def draw(self, fig) -> None:
-        n = self.weights.shape[0]
-        labels = ("C", "E", "G") if n == 3 else [str(i) for i in range(n)]
+    def layout_key(self):
+        return self.scores.shape
+
+    def build(self, fig) -> None:
+        n, m = self.scores.shape
+        labels = ("C", "E", "G") if max(n, m) == 3 else [str(i) for i in range(max(n, m))]
         a0, a1 = fig.subplots(1, 2)
-        im = a0.imshow(self.scores, cmap="coolwarm")
-        a0.set_xticks(range(self.scores.shape[1]), labels[: self.scores.shape[1]])
-        a0.set_yticks(range(n), labels)
-        for (i, j), v in np.ndenumerate(self.scores):
-            a0.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=9)
-        a0.set_title(r"scores $QK^\top/(\sqrt{d_k}\,\tau)$")
-        fig.colorbar(im, ax=a0)
-        plotting.matrix_heatmap(a1, self.weights, labels, title="attention weights (rows sum to 1)",
-                                vmax=1, xlabel="key", ylabel="query")
+        # scores: a diverging map centred on 0, its range set per update (the numbers are printed in
+        # the cells, so no colour bar, whose axis would change with every temperature)
+        self._scores_im = plotting.matrix_heatmap(a0, self.scores, labels, vmax=1, cmap="coolwarm",
+                                                  annotate=True, xlabel="key", ylabel="query",
+                                                  title=r"scores $QK^\top/(\sqrt{d_k}\,\tau)$")
+        self._scores_txt = list(a0.texts)
+        self._weights_im = plotting.matrix_heatmap(a1, self.weights, labels, vmax=1, annotate=True,
+                                                   title="attention weights (rows sum to 1)",
+                                                   xlabel="key", ylabel="query")
+        self._weights_txt = list(a1.texts)
         fig.tight_layout()
+        self.blit.animate(self._scores_im, self._weights_im, *self._scores_txt, *self._weights_txt)
+
+    def refresh(self) -> bool:
+        lim = max(np.abs(self.scores).max(), 1e-12)
+        self._scores_im.set_data(self.scores)
+        self._scores_im.set_clim(-lim, lim)
+        for text, v in zip(self._scores_txt, self.scores.ravel(), strict=True):
+            text.set_text(f"{v:.2f}")
+            text.set_color("k")
+        self._weights_im.set_data(self.weights)
+        _annotate(self._weights_txt, self.weights)
+        return False
 
     @property
     def widget(self) -> W.Widget:
@@ -145,6 +209,8 @@ class AttentionExample(_Example):
 class PixelDiffusionExample(_Example):
     """One pixel x0 under the forward process: x_t = sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) eps
     (Theorem 21.4, Example 21.2); a histogram of many draws against the predicted Gaussian."""
+
+    BINS = 80
 
     def __init__(self, x0: float = 0.8, t: int = 500, T: int = 1000, beta_start: float = 1e-4,
                  beta_end: float = 0.02, draws: int = 20_000, seed: int = 0):
@@ -180,21 +246,53 @@ class PixelDiffusionExample(_Example):
                 f"std sqrt(1 - ab) = {np.sqrt(1 - ab):.4f}; sample mean {self.samples.mean():.4f}, "
                 f"std {self.samples.std():.4f}")
 
-    def draw(self, fig) -> None:
+    def build(self, fig) -> None:
         a0, a1 = fig.subplots(1, 2)
-        a0.plot(self.alpha_bar, label=r"$\bar\alpha_t$")
-        a0.axvline(self.t.value, color="C3", ls="--")
+        (self._ab_line,) = a0.plot([0, 1], [1, 1], label=r"$\bar\alpha_t$")
+        self._t_line = a0.axvline(0, color="C3", ls="--")
         a0.set_xlabel("t")
-        a0.legend()
-        ab = self.alpha_bar[self.t.value]
-        m, s = np.sqrt(ab) * self.x0.value, np.sqrt(1 - ab)
-        a1.hist(self.samples, bins=80, density=True, alpha=0.6, label=f"{self.draws} draws of $x_t$")
-        if s > 0:
-            grid = np.linspace(m - 4 * s, m + 4 * s, 300)
-            a1.plot(grid, np.exp(-((grid - m) ** 2) / (2 * s**2)) / (s * np.sqrt(2 * np.pi)), "k",
-                    label=r"$\mathcal{N}(\sqrt{\bar\alpha_t}x_0,\ 1-\bar\alpha_t)$")
-        a1.legend(fontsize=8)
+        a0.set_ylim(-0.02, 1.02)
+        a0.legend(loc="upper right")
+        self._hist = a1.stairs(np.zeros(self.BINS), np.linspace(-1, 1, self.BINS + 1), fill=True,
+                               alpha=0.6, label=f"{self.draws} draws of $x_t$")
+        (self._pdf,) = a1.plot([0, 1], [0, 0], "k",
+                               label=r"$\mathcal{N}(\sqrt{\bar\alpha_t}x_0,\ 1-\bar\alpha_t)$")
+        a1.set_xlabel("$x_t$")
+        a1.legend(fontsize=8, loc="upper right")
         fig.tight_layout()
+        self._a0, self._a1 = a0, a1
+        self.blit.animate(self._ab_line, self._t_line, self._hist, self._pdf)
+
+    def refresh(self) -> bool:
+        """Move the curves; change an axis (a full redraw) only when the picture would leave it or
+        shrink to under 40 % of it, so a slider sweep redraws the axes a handful of times."""
+        changed = False
+        T, t = len(self.alpha_bar) - 1, self.t.value
+        if self._a0.get_xlim() != (0, max(T, 1)):
+            self._a0.set_xlim(0, max(T, 1))
+            changed = True
+        self._ab_line.set_data(np.arange(T + 1), self.alpha_bar)
+        self._t_line.set_xdata([t, t])
+        ab = self.alpha_bar[t]
+        m, s = np.sqrt(ab) * self.x0.value, np.sqrt(1 - ab)
+        half = 4.5 * max(s, 1e-3)
+        lo, hi = self._a1.get_xlim()
+        if m - half < lo or m + half > hi or 2 * half < 0.4 * (hi - lo):
+            lo, hi = m - 1.25 * half, m + 1.25 * half
+            self._a1.set_xlim(lo, hi)
+            changed = True
+        edges = np.linspace(lo, hi, self.BINS + 1)
+        dens, _ = np.histogram(self.samples, edges, density=True)
+        self._hist.set_data(dens, edges)
+        grid = np.linspace(lo, hi, 300)
+        pdf = (np.exp(-((grid - m) ** 2) / (2 * s**2)) / (s * np.sqrt(2 * np.pi)) if s > 0
+               else np.zeros_like(grid))
+        self._pdf.set_data(grid, pdf)
+        top = max(dens.max(), pdf.max(), 1e-12)
+        if top > self._a1.get_ylim()[1] or top < 0.4 * self._a1.get_ylim()[1]:
+            self._a1.set_ylim(0, 1.2 * top)
+            changed = True
+        return changed
 
     @property
     def widget(self) -> W.Widget:

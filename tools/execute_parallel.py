@@ -1,0 +1,116 @@
+"""Execute the book's notebooks two at a time into the Jupyter cache that `jupyter-book build` reads.
+
+`jupyter-book build` (myst-nb, ``execute_notebooks: cache``) runs notebooks one after another; on a
+2-core machine a cold build then waits for Part III's training while the second core idles. This
+script runs the same execution as myst-nb (``jupyter_cache``'s ``single_nb_execution`` in the
+notebook's folder) in a pool of worker processes, longest chapter first, and stores each result in
+``_build/.jupyter_cache`` exactly as myst-nb would; the book build then finds every notebook cached.
+Chapters that need the same trained model do not train it twice: ``m2d.cache`` locks each artefact
+while one process builds it. Each kernel uses one thread per worker, so two workers fill two cores
+without oversubscribing them.
+
+Usage: python tools/execute_parallel.py [--jobs N]      (N defaults to min(2, CPU count))
+Exit status 1 when a notebook fails (its traceback is printed; nothing is cached for it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "_build" / ".jupyter_cache"
+# Start order: longest first (cold, alone on the 2-core CI machine: Part III 290 s, Part II 145 s,
+# chapter 5 90 s, Part I 46 s). Chapter 5 reuses Part III's model and samples, so it goes after
+# Part I: it would otherwise sit waiting for Part III's lock while Part I waits for a free core.
+ORDER = ["03_diffusion", "02_attention", "01_markov", "05_landscape", "04_examples"]
+
+
+def toc_notebooks() -> list[Path]:
+    """The ``.ipynb`` chapters listed in ``_toc.yml``, in book order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+
+
+def execute_config() -> dict:
+    """``timeout`` and ``allow_errors`` from ``_config.yml``'s ``execute`` section (as myst-nb uses them)."""
+    execute = yaml.safe_load((ROOT / "_config.yml").read_text()).get("execute", {})
+    return {"timeout": execute.get("timeout", 30), "allow_errors": execute.get("allow_errors", False)}
+
+
+def _execute(path: str, threads: int | None) -> tuple[str, object, float, str | None]:
+    """Worker: execute one notebook in its folder; return (path, executed notebook, seconds, error)."""
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    if threads is not None:  # inherited by the kernel process
+        for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+            os.environ[var] = str(threads)
+    nb = nbformat.read(path, as_version=4)
+    result = single_nb_execution(nb, cwd=str(Path(path).parent), meta_override=True, **execute_config())
+    return path, nb, result.time, (result.exc_string if result.err is not None else None)
+
+
+def main() -> int:
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    args = parser.parse_args()
+
+    cache = get_cache(str(CACHE))
+    todo = []
+    for path in toc_notebooks():
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            todo.append(path)
+    if not todo:
+        print("execute_parallel: every notebook is cached")
+        return 0
+    todo.sort(key=lambda p: ORDER.index(p.stem) if p.stem in ORDER else len(ORDER))
+    threads = 1 if args.jobs > 1 else None
+    names = ", ".join(p.stem for p in todo)
+    print(f"execute_parallel: {len(todo)} notebooks, {args.jobs} at a time: {names}", flush=True)
+    failed = []
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(_execute, str(p.resolve()), threads) for p in todo]
+        for fut in as_completed(futures):
+            path, nb, seconds, error = fut.result()
+            name = Path(path).stem
+            if error is not None:
+                failed.append(name)
+                print(f"execute_parallel: {name} FAILED after {seconds:.0f} s\n{error}", file=sys.stderr,
+                      flush=True)
+                continue
+            record = cache.add_nb_to_project(path)
+            cache.cache_notebook_bundle(CacheBundleIn(nb, record.uri, data={"execution_seconds": seconds}),
+                                        check_validity=False, overwrite=True)
+            print(f"execute_parallel: {name} executed in {seconds:.1f} s "
+                  f"({time.perf_counter() - start:.0f} s since start)", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
