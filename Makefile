@@ -40,6 +40,10 @@ book: $(STAMP) _vendor/.stamp _build/.src-stamp
 	M2D_HTML_BUILD=1 $(BIN)/python tools/execute_parallel.py
 	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build -W -n --keep-going .
 	$(BIN)/python tools/check_audio.py   # every embedded sound is audible and unclipped
+	# Sphinx linkcheck (external links ignored in _config.yml; cross-references are already checked
+	# by -n -W above): 0 warnings. jupyter-book writes its report into _build/html; move it out.
+	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build --builder linkcheck -W -n --keep-going . >/dev/null
+	mkdir -p _build/linkcheck && mv -f _build/html/output.txt _build/html/output.json _build/linkcheck/
 	@echo "Open _build/html/index.html"
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser),

@@ -401,3 +401,33 @@ def test_explorer_static_counterpart(bach_split):
 
     h = explorer_static(bach_split["test"][:1], ts=(0, 500), seconds=1.0).data
     assert h.count("data:image/png") >= 4 and h.count("data:audio/mpeg") >= 4 and "m2d-frames" in h
+
+
+def test_chapter_samples_and_elbo_are_part_threes_settings(tmp_cache):
+    """Chapter 5 reuses Part III's samples and ELBO through these two functions: they must run the
+    chapter's comparison (DDPM + DDIM 100/50/20/10 at eta 0 and 1, 32 samples, the trajectory) and be
+    served from the cache the second time."""
+    b_cfg = tiny_config(T=1000)
+    net = PointMass(b_cfg.betas(), -0.5)
+    runs = ddpm.chapter_samples(net, b_cfg, {"m": 2}, clip=(-1.0, 1.0), shape=(1, 2, 2))
+    assert list(runs) == ["DDPM"] + [f"DDIM-{s}{'-eta1' if e else ''}" for e in ddpm.CHAPTER_ETAS
+                                     for s in ddpm.CHAPTER_DDIM_STEPS]
+    assert runs["DDPM"]["samples"].shape == (ddpm.CHAPTER_N_SAMPLES, 1, 2, 2)
+    assert sorted(runs["DDPM"]["trajectory"]) == sorted(ddpm.CHAPTER_TRAJECTORY)
+    np.testing.assert_allclose(runs["DDIM-10"]["samples"], -0.5, atol=0.05)  # the point mass
+    calls = net.calls
+    again = ddpm.chapter_samples(net, b_cfg, {"m": 2}, clip=(-1.0, 1.0), shape=(1, 2, 2))
+    assert net.calls == calls
+    np.testing.assert_array_equal(again["DDPM"]["samples"], runs["DDPM"]["samples"])
+
+    x0 = spectro.quantize(np.random.default_rng(1).uniform(-1, 1, (200, 2, 2)))
+    ours = ddpm.chapter_elbo(net, x0, b_cfg, {"m": 2})
+    direct = ddpm.elbo_bits_per_dim(net, x0[:ddpm.CHAPTER_ELBO_PATCHES], b_cfg,
+                                    n_t=ddpm.CHAPTER_ELBO_STEPS, seed=0)
+    assert ours["total"] == pytest.approx(direct["total"])
+
+
+def test_centred_clip_is_centred_on_the_data_mean():
+    x = np.random.default_rng(2).uniform(-1, 0.2, (50, 4, 4))
+    lo, hi = ddpm.centred_clip(x)
+    assert hi == 1.0 and (lo + hi) / 2 == pytest.approx(x.mean())

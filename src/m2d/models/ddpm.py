@@ -599,3 +599,46 @@ def chapter_model(config: DDPMConfig | None = None, patches=None,
     model, extra = load_or_train_unet(config, lambda: spectro.load_patches("train", patches), selection,
                                       progress=progress)
     return model, extra, {"code": CODE_VERSION, "config": config.as_dict(), "data": selection}
+
+
+# Part III's sampler comparison and ELBO, as one definition: chapter 5 calls the same functions,
+# so it reuses Part III's cached results and cannot drift from them.
+CHAPTER_N_SAMPLES = 32
+CHAPTER_DDIM_STEPS = (100, 50, 20, 10)
+CHAPTER_ETAS = (0.0, 1.0)
+CHAPTER_TRAJECTORY = (1000, 800, 600, 400, 250, 100, 30, 0)
+CHAPTER_ELBO_PATCHES = 128
+CHAPTER_ELBO_STEPS = 40
+
+
+def centred_clip(train_patches: np.ndarray) -> tuple[float, float]:
+    """Part III's clipping interval for the predicted x0: [2 m - 1, 1], with m the mean of the
+    training patches (in [-1, 1]), so clipping does not pull the mean of x0_hat away from the data's.
+
+    Notebook: notebooks/03_diffusion.ipynb, notebooks/05_landscape.ipynb
+    """
+    return 2 * float(np.mean(train_patches)) - 1, 1.0
+
+
+def chapter_samples(model: nn.Module, config: DDPMConfig, key_parts: dict[str, Any],
+                    clip: tuple[float, float], shape: Sequence[int] = (1, 64, 64)) -> dict[str, dict]:
+    """Part III's samples: :func:`compare_samplers` with ``CHAPTER_N_SAMPLES`` samples, ancestral DDPM
+    and DDIM at ``CHAPTER_DDIM_STEPS`` x ``CHAPTER_ETAS``, seed 0, DDPM states kept at
+    ``CHAPTER_TRAJECTORY`` (cached under ``key_parts``).
+
+    Notebook: notebooks/03_diffusion.ipynb, notebooks/05_landscape.ipynb
+    """
+    return compare_samplers(model, config, CHAPTER_N_SAMPLES, shape, ddim_steps=CHAPTER_DDIM_STEPS,
+                            etas=CHAPTER_ETAS, seed=0, clip=clip, record=CHAPTER_TRAJECTORY,
+                            key_parts=key_parts)
+
+
+def chapter_elbo(model: nn.Module, test_patches: np.ndarray, config: DDPMConfig,
+                 key_parts: dict[str, Any]) -> dict:
+    """Part III's ELBO (Theorem 21.5) in bits per dimension: :func:`elbo_bits_per_dim` on the first
+    ``CHAPTER_ELBO_PATCHES`` test patches with ``CHAPTER_ELBO_STEPS`` stratified steps, seed 0 (cached).
+
+    Notebook: notebooks/03_diffusion.ipynb, notebooks/05_landscape.ipynb
+    """
+    return elbo_bits_per_dim(model, test_patches[:CHAPTER_ELBO_PATCHES], config, n_t=CHAPTER_ELBO_STEPS,
+                             seed=0, key_parts=key_parts)
