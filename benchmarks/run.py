@@ -10,6 +10,8 @@ Usage: .venv/bin/python benchmarks/run.py [--no-build]
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import runpy
 import shutil
@@ -112,13 +114,16 @@ def bench_widgets() -> None:
     from m2d.widgets import examples
     from m2d.widgets import markov as wm
 
+    quiet = contextlib.redirect_stdout(io.StringIO())  # outside Jupyter, the editor's player prints
     ed = wm.TransitionMatrixEditor(preset="Illiac-style")
     line("matrix editor: picture", stopwatch(lambda i: ed._draw(), 50))
     line("matrix editor: sound", stopwatch(lambda i: audio.play(audio.synthesize(
         markov.pcs_to_midi(markov.sample_melody(ed.P, 32, rng=i)), 0.5, tempo=132)), 50))
-    line("matrix editor: whole update (seed)", stopwatch(lambda i: setattr(ed.seed, "value", i + 1), 50))
+    with quiet:
+        whole = stopwatch(lambda i: setattr(ed.seed, "value", i + 1), 50)
+    line("matrix editor: whole update (seed)", whole)
     ex = wm.PowerExplorer()
-    line("P^n explorer: whole update (n; picture only)", stopwatch(lambda i: setattr(ex.n, "value", i % 40), 50))
+    line("P^n explorer: n (picture only)", stopwatch(lambda i: setattr(ex.n, "value", i % 40), 50))
     toy = examples.ToyChainExample()
     line("toy chain example: n (picture only)", stopwatch(lambda i: setattr(toy.n, "value", i % 30), 50))
     line("toy chain example: matrix edited", stopwatch(lambda i: setattr(
@@ -130,7 +135,8 @@ def bench_widgets() -> None:
         att.K, "value", f"1 0\n0 {1 + i / 50:g}\n1 1"), 50))
     px = examples.PixelDiffusionExample()
     line("pixel diffusion example: t", stopwatch(lambda i: setattr(px.t, "value", (37 * i + 11) % 1000), 50))
-    line("pixel diffusion example: T (schedule)", stopwatch(lambda i: setattr(px.T, "value", 500 + 20 * i), 50))
+    line("pixel diffusion example: T (schedule)",
+         stopwatch(lambda i: setattr(px.T, "value", 500 + 20 * i), 50))
 
 
 def main() -> None:

@@ -337,3 +337,22 @@ def test_q_sample_keeps_float32_and_matches_float64():
     x64 = df.q_sample(x0.astype(np.float64), t, ab, eps.astype(np.float64))
     assert x32.dtype == np.float32 and x64.dtype == np.float64
     np.testing.assert_allclose(x32, x64, atol=1e-6)
+
+
+@pytest.mark.parametrize("t", [np.arange(64) * 15, 700])
+def test_q_sample_large_float32_batches_match_float64(t):
+    """Large float32 batches take the vectorised (torch) path; scalar and per-item t, same numbers as
+    float64 arithmetic, and read-only input (numpy path) gives the same result."""
+    ab = df.alpha_bars(df.linear_beta_schedule(1000))
+    rng = np.random.default_rng(2)
+    x0 = rng.standard_normal((64, 32, 32)).astype(np.float32)
+    assert x0.size >= df._TORCH_MIN_SIZE
+    eps = rng.standard_normal(x0.shape).astype(np.float32)
+    x32 = df.q_sample(x0, t, ab, eps)
+    x64 = df.q_sample(x0.astype(np.float64), t, ab, eps.astype(np.float64))
+    assert x32.dtype == np.float32 and x32.shape == x0.shape
+    np.testing.assert_allclose(x32, x64, atol=1e-6)
+    x0.flags.writeable = False
+    np.testing.assert_allclose(df.q_sample(x0, t, ab, eps), x32, atol=1e-6)
+    with pytest.raises(ValueError, match="does not broadcast"):
+        df.q_sample(x0, np.arange(5), ab, eps)

@@ -116,3 +116,30 @@ def test_static_counterpart(bach_split):
     html = wa.explorer_static(model, bach_split["test"][:2], P, query=5).data
     assert html.count("data:image/png") >= 4 and "data:audio/mpeg" in html
     assert "layer" in html and "head" in html
+
+
+def test_melody_change_relayout_equals_a_fresh_explorer(bach_split):
+    """Changing the melody re-limits and re-ticks the existing axes instead of rebuilding them; the
+    picture must be exactly what a new explorer draws for that melody."""
+    import io
+
+    from PIL import Image
+
+    torch.manual_seed(0)
+    model = MusicTransformer(TransformerConfig(d_model=16, n_heads=2, n_layers=2, d_ff=32,
+                                               dropout=0.0, max_rel=8)).eval()
+    P = markov.fit_transition_matrix(bach_split["train"], smoothing=0.1)
+    melodies = bach_split["test"][:3]
+    assert len({len(m) for m in melodies}) > 1  # the lengths differ: the axes must be re-laid out
+    moved = wa.AttentionExplorer(model, melodies, P, sound=False)
+    moved.melody.value = 2
+    moved.melody.value = 1
+    fresh = wa.AttentionExplorer(model, [melodies[1]], P, sound=False)
+    assert moved.pitches.tolist() == fresh.pitches.tolist()
+    moved.query.value = fresh.query.value
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+    np.testing.assert_array_equal(pixels(moved.image), pixels(fresh.image))
+    assert len(moved.ax_row.patches) == len(melodies[1]) + 1  # the old melody's bars are gone

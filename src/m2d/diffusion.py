@@ -84,11 +84,28 @@ def q_sample(x0, t, alpha_bar, noise) -> np.ndarray:
     a = ab[t].reshape(t.shape + (1,) * (x0.ndim - t.ndim)) if t.ndim else ab[t]
     signal, sigma = np.sqrt(a).astype(dtype), np.sqrt(1.0 - a).astype(dtype)
     try:
-        out = signal * x0
-        out += sigma * noise
+        np.broadcast_shapes(np.shape(signal), x0.shape)
     except ValueError:
         raise ValueError(f"t of shape {t.shape} does not broadcast against x0 {x0.shape}") from None
+    if dtype == np.float32 and x0.size >= _TORCH_MIN_SIZE and x0.flags.writeable and noise.flags.writeable:
+        return _affine_torch(x0, noise, signal, sigma)
+    out = signal * x0
+    out += sigma * noise
     return out
+
+
+# Above this many float32 values, q_sample runs its two multiply-adds through torch's vectorised
+# kernels on zero-copy views (twice numpy's speed for a batch of 64x64 patches; benchmarks/).
+_TORCH_MIN_SIZE = 1 << 16
+
+
+def _affine_torch(x0: np.ndarray, noise: np.ndarray, signal, sigma) -> np.ndarray:
+    """signal * x0 + sigma * noise via torch (no copies of x0/noise); returns a numpy array."""
+    import torch
+
+    out = torch.from_numpy(x0) * torch.from_numpy(np.ascontiguousarray(signal))
+    out.addcmul_(torch.from_numpy(np.ascontiguousarray(sigma)), torch.from_numpy(noise))
+    return out.numpy()
 
 
 # --------------------------------------------------------------------------------------------------

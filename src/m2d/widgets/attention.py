@@ -215,10 +215,11 @@ class AttentionExplorer:
                     self.query.value = min(T - 1, 8)
             finally:
                 self._busy = False
-            self.signal = audio.synthesize(pitches, durations, tempo=self.tempo)
         self.numbers = self.compute()
         self._draw(rebuild=new_melody)
         self.timings.append(time.perf_counter() - t0)
+        if new_melody:  # the picture first, then the sound
+            self.signal = audio.synthesize(pitches, durations, tempo=self.tempo)
         self._play(new_melody)
 
     def compute(self) -> dict[str, np.ndarray]:
@@ -300,42 +301,51 @@ class AttentionExplorer:
                              f"{row[row > 0].min():.3g}, sum {row.sum():.6f}")
 
     def _build(self, labels: list[str], A: np.ndarray, row: np.ndarray) -> None:
+        """Lay out the axes for a melody of ``len(labels)`` positions and render the static parts into
+        the background. The axes are created once and then only re-limited and re-ticked (clearing
+        them would recreate every tick object: most of the time of a melody change)."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         a = self._artists
         T = len(labels)
         step = max(1, int(np.ceil(T / 24)))
         ticks = list(range(0, T, step))
-        for ax in (self.ax_map, self.ax_row, self.ax_pc):
-            ax.clear()
-        a["im"] = self.ax_map.imshow(A, cmap="viridis", vmin=0, vmax=1, aspect="auto",
-                                     interpolation="nearest", animated=True)
-        a["hline"] = self.ax_map.axhline(0, color="w", lw=0.8, alpha=0.8, animated=True)
-        self.ax_map.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, fontsize=7)
-        self.ax_map.set_yticks(ticks, [labels[i] for i in ticks], fontsize=7)
-        self.ax_map.set_xlabel("key (attended position)", fontsize=8)
-        self.ax_map.set_ylabel("query (latest note)", fontsize=8)
+        names = [labels[i] for i in ticks]
+        if not a:  # once: everything that does not depend on the melody
+            a["im"] = self.ax_map.imshow(A, cmap="viridis", vmin=0, vmax=1, aspect="auto",
+                                         interpolation="nearest", animated=True)
+            a["hline"] = self.ax_map.axhline(0, color="w", lw=0.8, alpha=0.8, animated=True)
+            self.ax_map.set_xlabel("key (attended position)", fontsize=8)
+            self.ax_map.set_ylabel("query (latest note)", fontsize=8)
+            self.ax_row.set_yticks([])  # the scale changes with the row: its maximum is in the title
+            x = np.arange(12)
+            a["pc_bars"] = [
+                self.ax_pc.bar(x + off, np.zeros(12), width=0.27, color=col, label=lab, animated=True)
+                for off, col, lab in ((-0.27, "C1", "attention mass per pitch class"),
+                                      (0.0, "C0", "Markov row P[note, ·] (fixed)"),
+                                      (0.27, "C2", "Transformer p(next | past) (dynamic)"))]
+            self.ax_pc.set_xticks(x, PITCH_CLASSES, fontsize=8)
+            self.ax_pc.set_ylim(0, 1.2)
+            self.ax_pc.set_yticks([0, 0.5, 1.0])
+            self.ax_pc.tick_params(labelsize=7)
+            self.ax_pc.legend(fontsize=7, loc="upper right", ncol=3, frameon=False)
+            for key, ax in (("map_title", self.ax_map), ("row_title", self.ax_row), ("pc_title", self.ax_pc)):
+                a[key] = ax.set_title("", fontsize=9)
+                a[key].set_animated(True)
+            if not isinstance(self.fig.canvas, FigureCanvasAgg):
+                FigureCanvasAgg(self.fig)
+            self.fig.set_dpi(self.dpi)
+        else:
+            a["row_bars"].remove()
+        a["im"].set_data(A)
+        a["im"].set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
+        self.ax_map.set_xlim(-0.5, T - 0.5)
+        self.ax_map.set_ylim(T - 0.5, -0.5)
+        self.ax_map.set_xticks(ticks, names, rotation=90, fontsize=7)
+        self.ax_map.set_yticks(ticks, names, fontsize=7)
         a["row_bars"] = self.ax_row.bar(np.arange(T), row, color="C0", width=0.85, animated=True)
-        self.ax_row.set_xticks(ticks, [labels[i] for i in ticks], rotation=90, fontsize=7)
-        self.ax_row.set_yticks([])  # the scale changes with the row: its maximum is in the title
+        self.ax_row.set_xticks(ticks, names, rotation=90, fontsize=7)
         self.ax_row.set_xlim(-0.5, T - 0.5)
-        x = np.arange(12)
-        a["pc_bars"] = [
-            self.ax_pc.bar(x + off, np.zeros(12), width=0.27, color=col, label=lab, animated=True)
-            for off, col, lab in ((-0.27, "C1", "attention mass per pitch class"),
-                                  (0.0, "C0", "Markov row P[note, ·] (fixed)"),
-                                  (0.27, "C2", "Transformer p(next | past) (dynamic)"))]
-        self.ax_pc.set_xticks(x, PITCH_CLASSES, fontsize=8)
-        self.ax_pc.set_ylim(0, 1.2)
-        self.ax_pc.set_yticks([0, 0.5, 1.0])
-        self.ax_pc.tick_params(labelsize=7)
-        self.ax_pc.legend(fontsize=7, loc="upper right", ncol=3, frameon=False)
-        for key, ax in (("map_title", self.ax_map), ("row_title", self.ax_row), ("pc_title", self.ax_pc)):
-            a[key] = ax.set_title("", fontsize=9)
-            a[key].set_animated(True)
-        if not isinstance(self.fig.canvas, FigureCanvasAgg):
-            FigureCanvasAgg(self.fig)
-        self.fig.set_dpi(self.dpi)
         self.fig.canvas.draw()  # static parts only (animated artists are skipped)
         self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
 
