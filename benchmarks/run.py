@@ -52,7 +52,7 @@ def bench_peers() -> None:
 
     P = markov.illiac_matrix()
     markov.sample_melody(P, 10, rng=0)
-    ours = stopwatch(lambda i: markov.sample_melody(P, 100_000, rng=i), 10)
+    ours = stopwatch(lambda i: markov.sample_melody(P, 100_000, rng=i), 50)
     line("m2d sample_melody 1e5", ours)
     ours_pi = stopwatch(lambda i: markov.stationary_distribution(P), 50)
     line("m2d stationary_distribution 12x12", ours_pi)
@@ -61,7 +61,7 @@ def bench_peers() -> None:
 
         mc = qe.MarkovChain(P)
         mc.simulate(10, init=0, random_state=0)
-        theirs = stopwatch(lambda i: mc.simulate(100_000, init=0, random_state=i), 10)
+        theirs = stopwatch(lambda i: mc.simulate(100_000, init=0, random_state=i), 50)
         line("quantecon MarkovChain.simulate 1e5", theirs)
         theirs_pi = stopwatch(lambda i: qe.MarkovChain(P).stationary_distributions, 50)
         line("quantecon stationary_distributions 12x12", theirs_pi)
@@ -114,12 +114,12 @@ def bench_widgets() -> None:
     from m2d.widgets import examples
     from m2d.widgets import markov as wm
 
-    quiet = contextlib.redirect_stdout(io.StringIO())  # outside Jupyter, the editor's player prints
-    ed = wm.TransitionMatrixEditor(preset="Illiac-style")
+    with contextlib.redirect_stdout(io.StringIO()):  # outside Jupyter, the editor's player prints
+        ed = wm.TransitionMatrixEditor(preset="Illiac-style")
     line("matrix editor: picture", stopwatch(lambda i: ed._draw(), 50))
     line("matrix editor: sound", stopwatch(lambda i: audio.play(audio.synthesize(
         markov.pcs_to_midi(markov.sample_melody(ed.P, 32, rng=i)), 0.5, tempo=132)), 50))
-    with quiet:
+    with contextlib.redirect_stdout(io.StringIO()):
         whole = stopwatch(lambda i: setattr(ed.seed, "value", i + 1), 50)
     line("matrix editor: whole update (seed)", whole)
     ex = wm.PowerExplorer()
