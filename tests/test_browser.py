@@ -209,3 +209,23 @@ def test_no_cdn_references_in_scripts(book):
         html = path.read_text(errors="replace")
         remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
         assert not remote, f"{path.name}: {remote}"
+
+
+PAGE_BUDGET_MB = 4.0  # "a few MB at most" per page: the HTML (with its embedded sounds and frame
+# players) plus its own images; the shared JavaScript/CSS is cached by the browser across pages
+
+
+def page_weight(path: Path) -> tuple[int, int]:
+    """(bytes of the HTML, bytes of the images it references from the build)."""
+    html = path.read_text(errors="replace")
+    images = set(re.findall(r'<img[^>]+src="([^"]+)"', html))
+    files = {(path.parent / unquote(urlsplit(s).path)).resolve() for s in images if not s.startswith("data:")}
+    return path.stat().st_size, sum(f.stat().st_size for f in files if f.is_file())
+
+
+def test_page_weight_within_budget(book):
+    sizes = {p.relative_to(book).as_posix(): page_weight(p) for p in pages(book)}
+    report = ", ".join(f"{name} {(h + i) / 1e6:.1f} MB" for name, (h, i) in sizes.items() if h + i > 1e5)
+    print(f"page weights: {report}")
+    heavy = {name: round((h + i) / 1e6, 2) for name, (h, i) in sizes.items() if h + i > PAGE_BUDGET_MB * 1e6}
+    assert not heavy, f"pages over {PAGE_BUDGET_MB} MB: {heavy}"

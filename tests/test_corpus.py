@@ -52,3 +52,24 @@ def test_unknown_source_and_file():
         corpus.load_melodies("mozart")
     with pytest.raises(ValueError, match="unknown Essen file"):
         corpus._essen_paths(["nope"])
+
+
+def test_music21_import_leaves_notebook_figures_alone(tmp_path):
+    """In a Jupyter kernel, loading the corpus must not switch later figures to music21's 'retina'
+    format (four times the pixels: the book's pages would double in weight)."""
+    import base64
+    import io
+
+    import nbclient
+    import nbformat
+    from PIL import Image
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import time\nimport matplotlib.pyplot as plt\nfrom m2d import corpus\n"
+        "corpus.load_melodies('bach')[:1]\ntime.sleep(1.5)  # music21's timer would fire after 1 s"),
+        nbformat.v4.new_code_cell("fig = plt.figure(figsize=(4, 2), dpi=100)\nplt.plot([0, 1])\nplt.show()")]
+    nbclient.NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    (png,) = [o for o in nb.cells[1].outputs if "image/png" in o.get("data", {})]
+    size = Image.open(io.BytesIO(base64.b64decode(png["data"]["image/png"]))).size
+    assert size[0] <= 400 and "width" not in png.get("metadata", {}).get("image/png", {})

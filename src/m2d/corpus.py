@@ -97,6 +97,25 @@ def _notes_of(stream) -> tuple[list[int], list[float]]:
     return pitches, durations
 
 
+def import_music21():
+    """``import music21`` without its notebook side effect.
+
+    Imported inside Jupyter, music21 starts a timer that, one second later, switches matplotlib's
+    inline figures to 'retina' and turns on interactive mode: every later figure of the chapter
+    would carry four times the pixels (chapter 3's page weighed 5.3 MB). The timer is cancelled
+    here, so the figures keep the notebook's own settings.
+
+    Returns:
+        music21 (module)
+    """
+    import music21
+
+    timer = getattr(getattr(music21, "ipython21", None), "t", None)  # threading.Timer, in Jupyter only
+    if timer is not None:
+        timer.cancel()
+    return music21
+
+
 def _record(part, source: str, ident: str, title: str) -> dict | None:
     pitches, durations = _notes_of(part)
     if len(pitches) < MIN_NOTES:
@@ -187,7 +206,7 @@ def load_melodies(
     Raises:
         ValueError: unknown source or Essen file name
     """
-    import music21
+    music21 = import_music21()
 
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; choose one of {SOURCES}")
