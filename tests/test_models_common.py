@@ -44,3 +44,38 @@ def test_warmup_cosine_schedule():
     assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)
     assert f[10] == pytest.approx(1.0) and f[60] == pytest.approx(0.5) and f[110] == pytest.approx(0.0)
     assert all(a >= b for a, b in zip(f[10:], f[11:], strict=False))
+
+
+def test_fit_sequence_model_keeps_the_best_validation_epoch():
+    """The shared training loop returns the weights of the epoch with the lowest validation bits
+    (here epoch 2 of 4, by construction), in eval mode, with one history entry per epoch."""
+    import numpy as np
+    import torch
+
+    from m2d.models.common import fit_sequence_model
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 4)
+    x, y = torch.randn(32, 3), torch.randint(0, 4, (32,))
+    snapshots, scores = [], iter([3.0, 1.0, 2.0, 1.5])
+
+    def val_bits():
+        snapshots.append({k: v.clone() for k, v in model.state_dict().items()})
+        return next(scores)
+
+    def epoch_batches(rng):
+        order = rng.permutation(32)
+        for s in range(0, 32, 8):
+            yield order[s:s + 8]
+
+    extra = fit_sequence_model(
+        model, epoch_batches, lambda b: (torch.nn.functional.cross_entropy(model(x[b]), y[b]), len(b)),
+        val_bits, epochs=4, steps_per_epoch=4, lr=0.1, weight_decay=0.0, warmup_steps=2, seed=0,
+        progress=False)
+    assert extra["best_epoch"] == 1 and extra["best_val_bits"] == 1.0
+    assert len(extra["train_bits"]) == len(extra["val_bits"]) == 4
+    assert np.all(np.isfinite(extra["train_bits"]))
+    assert not model.training
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, snapshots[1][k])
+    assert not torch.equal(snapshots[1]["weight"], snapshots[3]["weight"])  # training went on after it

@@ -2,7 +2,7 @@
 
 Submodules (import them explicitly; ``import m2d.models`` does not load torch):
 
-- :mod:`m2d.models.common`        seeding and the versioned weight cache (``load_or_train``).
+- :mod:`m2d.models.common`        seeding, the shared training loop and the versioned weight cache.
 - :mod:`m2d.models.melody_lm`     token layout and training loop shared by the Part II models.
 - :mod:`m2d.models.transformer`   a small relative-attention Music Transformer (Part II).
 - :mod:`m2d.models.lstm`          the LSTM baseline (Part II).

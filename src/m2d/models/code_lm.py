@@ -16,7 +16,6 @@ Notebook: notebooks/05_landscape.ipynb
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -235,58 +234,27 @@ def train_code_lm(model: CodeTransformer, train: np.ndarray, val: np.ndarray,
     Raises:
         ValueError: empty data, codes out of range, non-positive epochs or batch size
     """
-    from tqdm.auto import tqdm
-
-    from m2d.models.common import seed_everything, warmup_cosine
+    from m2d.models.common import fit_sequence_model
 
     tr, va = _check_codes(train, model.vocab_size), _check_codes(val, model.vocab_size)[: cfg.max_val]
     if cfg.epochs < 1 or cfg.batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {cfg.epochs}, {cfg.batch_size}")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        seed_everything(cfg.seed)
-        rng = np.random.default_rng(cfg.seed)
-        steps_per_epoch = -(-len(tr) // cfg.batch_size)
-        total = cfg.epochs * steps_per_epoch
-        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda step: warmup_cosine(step, cfg.warmup_steps, total))
-        t0 = time.perf_counter()
-        hist: dict[str, list[float]] = {"train_bits": [], "val_bits": []}
-        best, best_state = np.inf, None
-        bar = tqdm(total=total, desc="code Transformer", disable=not progress, mininterval=1.0)
-        for _ in range(cfg.epochs):
-            model.train()
-            order = rng.permutation(len(tr))
-            run = 0.0
-            for s in range(0, len(order), cfg.batch_size):
-                cb = tr[order[s:s + cfg.batch_size]]
-                logits = model(torch.from_numpy(shift_right(cb, model.bos)))
-                loss = nn.functional.cross_entropy(logits.reshape(-1, model.vocab_size),
-                                                   torch.from_numpy(cb).reshape(-1))
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                sched.step()
-                run += float(loss.detach()) * len(cb)
-                bar.update(1)
-            hist["train_bits"].append(float(run / len(tr) / np.log(2.0)))
-            vb = bits_per_token(model, va)
-            hist["val_bits"].append(vb)
-            bar.set_postfix(train=f"{hist['train_bits'][-1]:.3f}", val=f"{vb:.3f}")
-            if vb < best:
-                best = vb
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        bar.close()
-        model.load_state_dict(best_state)
-        model.eval()
-        return {**hist, "best_epoch": int(np.argmin(hist["val_bits"])), "best_val_bits": float(best),
-                "seconds": time.perf_counter() - t0}
-    finally:
-        torch.set_num_threads(threads)
+    def epoch_batches(rng):
+        order = rng.permutation(len(tr))
+        for s in range(0, len(order), cfg.batch_size):
+            yield tr[order[s:s + cfg.batch_size]]
+
+    def batch_loss(cb):
+        logits = model(torch.from_numpy(shift_right(cb, model.bos)))
+        loss = nn.functional.cross_entropy(logits.reshape(-1, model.vocab_size),
+                                           torch.from_numpy(cb).reshape(-1))
+        return loss, len(cb)  # every sequence has the same length: weighting by sequences = by codes
+
+    return fit_sequence_model(model, epoch_batches, batch_loss, lambda: bits_per_token(model, va),
+                              epochs=cfg.epochs, steps_per_epoch=-(-len(tr) // cfg.batch_size), lr=cfg.lr,
+                              weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, seed=cfg.seed,
+                              desc="code Transformer", progress=progress)
 
 
 def codes_fingerprint(codes: np.ndarray) -> str:

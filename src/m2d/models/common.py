@@ -1,4 +1,5 @@
-"""Shared plumbing for the book's torch models: seeding and a versioned, corruption-safe weight cache.
+"""Shared plumbing for the book's torch models: seeding, the maximum-likelihood training loop of the
+sequence models, and a versioned, corruption-safe weight cache.
 
 A trained model is stored as ``<cache_dir>/<name>-<key>.pt`` holding ``{"state_dict": ...,
 "extra": ...}``; the key hashes (code version, config, data selection), so changing any of them
@@ -11,7 +12,8 @@ Notebook: notebooks/02_attention.ipynb, notebooks/03_diffusion.ipynb
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,80 @@ def warmup_cosine(step: int, warmup_steps: int, total_steps: int) -> float:
         return (step + 1) / warmup_steps
     frac = (step - warmup_steps) / max(1, total_steps - warmup_steps)
     return 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
+
+
+def fit_sequence_model(model, epoch_batches: Callable[[np.random.Generator], Iterable],
+                       batch_loss: Callable[[Any], tuple[Any, int]], val_bits: Callable[[], float], *,
+                       epochs: int, steps_per_epoch: int, lr: float, weight_decay: float,
+                       warmup_steps: int | None, seed: int, clip_norm: float | None = 1.0,
+                       desc: str = "training", progress: bool = True) -> dict[str, Any]:
+    """Maximum-likelihood training of a next-token model (Part II's melody models, chapter 5's code
+    model and neural k-grams): AdamW, learning rate warmed up linearly then decayed along a cosine
+    (:func:`warmup_cosine`; constant when ``warmup_steps`` is None), gradient norm clipped at
+    ``clip_norm`` (None: no clipping), validation once per epoch, and the weights of the best
+    validation epoch kept. Runs on one torch thread (restored afterwards): the matrices are
+    small, and extra threads only added synchronisation (five- to tenfold slower on a shared machine).
+
+    Notebook: notebooks/02_attention.ipynb, notebooks/05_landscape.ipynb
+    Args:
+        model (torch.nn.Module): trained in place; ends in eval mode with the best weights
+        epoch_batches (callable): ``rng -> iterable of batches`` for one epoch (all randomness from rng)
+        batch_loss (callable): ``batch -> (mean loss over its targets, number of targets)``
+        val_bits (callable): ``() -> validation bits per target`` (the model is in eval mode)
+        epochs, steps_per_epoch (int): schedule length (steps_per_epoch = batches per epoch)
+        lr, weight_decay (float): AdamW settings
+        warmup_steps (int or None): warm-up length of the warm-up/cosine schedule (None: constant lr)
+        seed (int): seeds torch and the batch order
+        clip_norm (float or None): gradient-norm clip
+        desc (str), progress (bool): tqdm bar, one tick per epoch
+    Returns:
+        extra (dict): ``train_bits`` and ``val_bits`` per epoch, ``best_epoch``, ``best_val_bits``,
+        ``seconds``
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        seed_everything(seed)
+        rng = np.random.default_rng(seed)
+        total = epochs * steps_per_epoch
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+        sched = None if warmup_steps is None else torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda step: warmup_cosine(step, warmup_steps, total))
+        t0 = time.perf_counter()
+        hist: dict[str, list[float]] = {"train_bits": [], "val_bits": []}
+        best, best_state = np.inf, None
+        bar = tqdm(range(epochs), desc=desc, disable=not progress)
+        for _ in bar:
+            model.train()
+            run, count = 0.0, 0
+            for batch in epoch_batches(rng):
+                loss, n = batch_loss(batch)
+                opt.zero_grad()
+                loss.backward()
+                if clip_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+                opt.step()
+                if sched is not None:
+                    sched.step()
+                run += float(loss.detach()) * n
+                count += n
+            hist["train_bits"].append(float(run / count / np.log(2.0)))
+            model.eval()
+            vb = float(val_bits())
+            hist["val_bits"].append(vb)
+            if vb < best:
+                best = vb
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            bar.set_postfix(train=f"{hist['train_bits'][-1]:.3f}", val=f"{vb:.3f}")
+        model.load_state_dict(best_state)
+        model.eval()
+        return {**hist, "best_epoch": int(np.argmin(hist["val_bits"])), "best_val_bits": float(best),
+                "seconds": time.perf_counter() - t0}
+    finally:
+        torch.set_num_threads(threads)
 
 
 def load_or_train(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -153,71 +152,31 @@ def train_model(model, train: Sequence, val: Sequence, cfg: TrainConfig = TrainC
     Raises:
         ValueError: empty training or validation set, non-positive epochs or batch size
     """
-    import torch
+    from m2d.models.common import fit_sequence_model
 
     if not train or not val:
         raise ValueError("training and validation sets must be non-empty")
     if cfg.epochs < 1 or cfg.batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {cfg.epochs}, {cfg.batch_size}")
-    threads = torch.get_num_threads()
-    # The matrices are tiny (64 wide): extra threads only add synchronisation, and on a shared
-    # machine oversubscribed threads slowed training five- to tenfold here. Restored afterwards.
-    torch.set_num_threads(1)
-    try:
-        return _train(model, train, val, cfg, progress)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _train(model, train, val, cfg: TrainConfig, progress: bool) -> dict[str, Any]:
-    import torch
-    from tqdm.auto import tqdm
-
-    from m2d.models.common import seed_everything, warmup_cosine
-
-    seed_everything(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
     enc = [encode(m) for m in train]
-    steps_per_epoch = -(-len(enc) // cfg.batch_size)
-    total = cfg.epochs * steps_per_epoch
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda step: warmup_cosine(step, cfg.warmup_steps, total))
-    t0 = time.perf_counter()
-    hist: dict[str, list[float]] = {"train_bits": [], "val_bits": []}
-    best, best_state = np.inf, None
-    bar = tqdm(range(cfg.epochs), desc=type(model).__name__, disable=not progress)
-    for _ in bar:
-        model.train()
+    def epoch_batches(rng):
         order = rng.permutation(len(enc))
         # batch melodies of similar length together (less padding), in random order
         order = order[np.argsort([int(enc[i]["length"]) + rng.random() * 20 for i in order],
                                  kind="stable")]
         batches = [order[i: i + cfg.batch_size] for i in range(0, len(order), cfg.batch_size)]
-        run, count = 0.0, 0
         for b in rng.permutation(len(batches)):
-            batch = collate([enc[i] for i in batches[b]])
-            loss = _loss(model, batch)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            n = int((batch["targets"] != IGNORE).sum())
-            run += float(loss.detach()) * n
-            count += n
-        hist["train_bits"].append(float(run / count / np.log(2)))
-        vb = bits_per_note(model, val, first=cfg.first)
-        hist["val_bits"].append(vb)
-        if vb < best:
-            best = vb
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        bar.set_postfix(train=f"{hist['train_bits'][-1]:.3f}", val=f"{vb:.3f}")
-    model.load_state_dict(best_state)
-    model.eval()
-    return {**hist, "best_epoch": int(np.argmin(hist["val_bits"])), "best_val_bits": float(best),
-            "seconds": time.perf_counter() - t0}
+            yield collate([enc[i] for i in batches[b]])
+
+    def batch_loss(batch):
+        return _loss(model, batch), int((batch["targets"] != IGNORE).sum())
+
+    return fit_sequence_model(model, epoch_batches, batch_loss,
+                              lambda: bits_per_note(model, val, first=cfg.first),
+                              epochs=cfg.epochs, steps_per_epoch=-(-len(enc) // cfg.batch_size), lr=cfg.lr,
+                              weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, seed=cfg.seed,
+                              desc=type(model).__name__, progress=progress)
 
 
 # --------------------------------------------------------------------------------------------

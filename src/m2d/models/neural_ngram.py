@@ -19,7 +19,6 @@ Notebook: notebooks/05_landscape.ipynb
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -194,9 +193,7 @@ def train_neural_ngram(model: NeuralNGram, train: Sequence, val: Sequence,
     Raises:
         ValueError: no training pairs or no validation positions, bad epochs/batch size
     """
-    from tqdm.auto import tqdm
-
-    from m2d.models.common import seed_everything
+    from m2d.models.common import fit_sequence_model
 
     X, y = contexts_and_targets(train, model.order, None, model.n_states)
     if len(y) == 0:
@@ -206,42 +203,26 @@ def train_neural_ngram(model: NeuralNGram, train: Sequence, val: Sequence,
     Xv, yv = contexts_and_targets(val, model.order, cfg.first, model.n_states)
     if len(yv) == 0:
         raise ValueError("no validation positions to score")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        seed_everything(cfg.seed)
-        gen = torch.Generator().manual_seed(cfg.seed)
-        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-        Xvt, yvt = torch.from_numpy(Xv), torch.from_numpy(yv)
-        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        hist: dict[str, list[float]] = {"train_bits": [], "val_bits": []}
-        best, best_state = np.inf, None
-        t0 = time.perf_counter()
-        for _ in tqdm(range(cfg.epochs), desc=f"neural {model.order}-gram", disable=not progress):
-            model.train()
-            perm = torch.randperm(len(yt), generator=gen)
-            run = 0.0
-            for s in range(0, len(perm), cfg.batch_size):
-                b = perm[s:s + cfg.batch_size]
-                loss = nn.functional.cross_entropy(model(Xt[b]), yt[b])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                run += float(loss.detach()) * len(b)
-            hist["train_bits"].append(float(run / len(yt) / np.log(2.0)))
-            model.eval()
-            with torch.no_grad():
-                vb = float(nn.functional.cross_entropy(model(Xvt).double(), yvt) / np.log(2.0))
-            hist["val_bits"].append(vb)
-            if vb < best:
-                best = vb
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        model.load_state_dict(best_state)
-        model.eval()
-        return {**hist, "best_epoch": int(np.argmin(hist["val_bits"])), "best_val_bits": float(best),
-                "seconds": time.perf_counter() - t0}
-    finally:
-        torch.set_num_threads(threads)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    Xvt, yvt = torch.from_numpy(Xv), torch.from_numpy(yv)
+    gen = torch.Generator().manual_seed(cfg.seed)  # the batch order (torch's generator, as before)
+
+    def epoch_batches(_rng):
+        perm = torch.randperm(len(yt), generator=gen)
+        for s in range(0, len(perm), cfg.batch_size):
+            yield perm[s:s + cfg.batch_size]
+
+    def batch_loss(b):
+        return nn.functional.cross_entropy(model(Xt[b]), yt[b]), len(b)
+
+    @torch.no_grad()
+    def val_bits() -> float:
+        return float(nn.functional.cross_entropy(model(Xvt).double(), yvt) / np.log(2.0))
+
+    return fit_sequence_model(model, epoch_batches, batch_loss, val_bits, epochs=cfg.epochs,
+                              steps_per_epoch=-(-len(yt) // cfg.batch_size), lr=cfg.lr,
+                              weight_decay=cfg.weight_decay, warmup_steps=None, clip_norm=None, seed=cfg.seed,
+                              desc=f"neural {model.order}-gram", progress=progress)
 
 
 def _fingerprint(sequences: Sequence) -> str:
