@@ -333,3 +333,18 @@ def test_tv_curve_matches_matrix_powers():
     curve = mk.tv_curve(P, 6, 10)
     np.testing.assert_allclose(curve, [mk.tv_distance(mk.n_step(P, t)[6], pi) for t in range(11)],
                                atol=1e-12)
+
+
+def test_cross_entropy_bits_is_the_shared_metric():
+    """Every model's bits/note is -mean log2 p over the scored positions; none scored is an error
+    that says why."""
+    rng = np.random.default_rng(3)
+    lp = np.log2(rng.uniform(0.05, 1, 200))
+    assert mk.cross_entropy_bits(lp) == pytest.approx(-lp.mean())
+    assert mk.cross_entropy_bits(np.full(10, -2.0)) == 2.0  # p = 1/4 everywhere: 2 bits
+    with pytest.raises(ValueError, match="too short"):
+        mk.cross_entropy_bits(np.zeros(0), "too short")
+    train = mk.as_state_sequences([rng.integers(0, 12, 40) for _ in range(5)], 12)
+    model = mk.NGramModel(12, 2, alpha=0.5).fit(train)
+    assert model.bits_per_note(train, first=2) == pytest.approx(
+        mk.cross_entropy_bits(model.log2_probs(train, 2)[0]))

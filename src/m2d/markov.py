@@ -506,6 +506,26 @@ def as_state_sequences(sequences, n_states: int) -> list[np.ndarray]:
     return out
 
 
+def cross_entropy_bits(log2_probs: np.ndarray, why_empty: str = "no scored positions") -> float:
+    """Held-out cross-entropy H = -(1/N) sum_t log2 p(x_t | x_<t), in bits per note: the one metric
+    every model of the book is compared by (Proposition 21.1's chains, Part II's networks, the neural
+    k-grams), computed from the log2 probabilities of the scored positions.
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        log2_probs (np.ndarray): log2 p(x_t | past) of every scored position
+        why_empty (str): what the error says when there is no position
+    Returns:
+        H (float): bits per note
+    Raises:
+        ValueError: no position to score
+    """
+    lp = np.asarray(log2_probs, dtype=float)
+    if lp.size == 0:
+        raise ValueError(f"no positions to evaluate ({why_empty})")
+    return float(-lp.mean())
+
+
 @dataclass
 class NGramModel:
     """Count-based k-th order Markov chain with additive smoothing, stored sparsely.
@@ -574,9 +594,7 @@ class NGramModel:
     def bits_per_note(self, sequences: Iterable, first: int | None = None) -> float:
         """Cross-entropy -mean log2 P(x_t | context) in bits per note (lower is better)."""
         lp, _ = self.log2_probs(sequences, first)
-        if lp.size == 0:
-            raise ValueError("no positions to evaluate (sequences shorter than the order)")
-        return float(-lp.mean())
+        return cross_entropy_bits(lp, "sequences shorter than the order")
 
     def unseen_context_fraction(self, sequences: Iterable, first: int | None = None) -> float:
         """Fraction of evaluated positions whose k-note context never occurs in training."""

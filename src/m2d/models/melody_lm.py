@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from m2d.markov import cross_entropy_bits
+
 #: Bumped whenever encoding or training below changes what a cached model would contain.
 CODE_VERSION = 1
 N_PITCH = 12
@@ -230,9 +232,7 @@ def bits_per_note(model, melodies: Iterable, first: int = 6) -> float:
         ValueError: no position to score
     """
     lp = log2_probs(model, melodies, first)
-    if lp.size == 0:
-        raise ValueError(f"no positions to evaluate (all melodies have at most {first} notes)")
-    return float(-lp.mean())
+    return cross_entropy_bits(lp, f"all melodies have at most {first} notes")
 
 
 def next_note_distributions(model, melody) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from m2d.markov import as_state_sequences
+from m2d.markov import as_state_sequences, cross_entropy_bits
 
 #: Bumped whenever the model or training below changes what a cached model would contain.
 CODE_VERSION = 1
@@ -144,9 +144,7 @@ def bits_per_note(model: NeuralNGram, sequences: Iterable, first: int = 6) -> fl
         ValueError: no position to score
     """
     lp = log2_probs(model, sequences, first)
-    if lp.size == 0:
-        raise ValueError(f"no positions to evaluate (all sequences have at most {first} notes)")
-    return float(-lp.mean())
+    return cross_entropy_bits(lp, f"all sequences have at most {first} notes")
 
 
 @dataclass(frozen=True)
