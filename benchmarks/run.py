@@ -3,6 +3,7 @@
 - build: cold `make book` (fresh cache dirs) and warm rebuild wall time; per-notebook execution time
 - library vs independent implementations, as ratios (quantecon, diffusers, torch)
 - widget callbacks: p50/p95 over >= 50 updates, picture and sound separately
+- training time to the chapters' quality figures (Part II bits/note, Part III ELBO)
 - Part-specific scripts found beside this one (markov_bench, attention_scaling, diffusion_bench)
 
 Usage: .venv/bin/python benchmarks/run.py [--no-build]
@@ -139,11 +140,40 @@ def bench_widgets() -> None:
          stopwatch(lambda i: setattr(px.T, "value", 500 + 20 * i), 50))
 
 
+def bench_training() -> None:
+    """Training time (recorded when each model was trained, one core) next to the quality figure the
+    chapter reports for it; models missing from the cache are trained now."""
+    print("\n== training time to the chapters' quality figures (one core each) ==")
+    from dataclasses import replace
+
+    from m2d import corpus, markov, spectro
+    from m2d.models import ddpm, lstm, transformer
+    from m2d.models import melody_lm as ml
+
+    split = corpus.load_split("bach")
+    chain = markov.NGramModel(12, 3, alpha=0.1).fit(split["train"])
+    print(f"  Part I Markov k = 3 (counting, no training): {chain.bits_per_note(split['test'], first=6):.3f} "
+          "test bits/note")
+    for name, module in (("Transformer", transformer), ("LSTM", lstm)):
+        for rhythm in (True, False):
+            cfg = replace(module.BOOK_CONFIG, rhythm=rhythm)
+            model, hist = module.book_model(split, progress=False, cfg=cfg)
+            label = f"Part II {name}{'' if rhythm else ', pitch only'}"
+            print(f"  {label:34s} {hist['seconds']:6.1f} s -> {ml.bits_per_note(model, split['test']):.3f} "
+                  "test bits/note")
+    config = ddpm.DDPMConfig()
+    unet, extra, key = ddpm.chapter_model(config, progress=False)
+    elbo = ddpm.chapter_elbo(unet, spectro.load_patches("test"), config, key)
+    print(f"  Part III U-Net, {extra['steps']} steps           {extra['seconds']:6.1f} s -> ELBO "
+          f"{elbo['total']:.3f} bits/dim")
+
+
 def main() -> None:
     if "--no-build" not in sys.argv:
         bench_build()
     bench_peers()
     bench_widgets()
+    bench_training()
     for script in sorted(HERE.glob("*.py")):
         if script.name not in ("run.py",) and not script.name.startswith("_"):
             print(f"\n== {script.name} ==")
