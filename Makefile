@@ -49,8 +49,8 @@ book: $(STAMP) _vendor/.stamp _build/.src-stamp
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser),
 # and a CJK font so the Chinese epigraphs render in the screenshots.
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
-	  apt-get install -y -q --no-install-recommends chromium fonts-wqy-zenhei; }
+	@{ command -v chromium >/dev/null && dpkg -s fonts-wqy-zenhei >/dev/null 2>&1; } || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-wqy-zenhei; }
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check src tests tools
