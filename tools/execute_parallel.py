@@ -58,7 +58,7 @@ def execute_config() -> dict:
     return {"timeout": execute.get("timeout", 30), "allow_errors": execute.get("allow_errors", False)}
 
 
-def _execute(path: str, threads: int | None) -> tuple[str, object, float, str | None]:
+def _execute(path: str, threads: int | None, config: dict) -> tuple[str, object, float, str | None]:
     """Worker: execute one notebook in its folder; return (path, executed notebook, seconds, error)."""
     from jupyter_cache.executors.utils import single_nb_execution
 
@@ -66,36 +66,35 @@ def _execute(path: str, threads: int | None) -> tuple[str, object, float, str | 
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
             os.environ[var] = str(threads)
     nb = nbformat.read(path, as_version=4)
-    result = single_nb_execution(nb, cwd=str(Path(path).parent), meta_override=True, **execute_config())
+    result = single_nb_execution(nb, cwd=str(Path(path).parent), meta_override=True, **config)
     return path, nb, result.time, (result.exc_string if result.err is not None else None)
 
 
-def main() -> int:
+def execute_into_cache(paths: list[Path], cache_dir: Path, jobs: int,
+                       config: dict | None = None) -> list[str]:
+    """Execute the notebooks among ``paths`` that ``cache_dir`` does not hold yet, ``jobs`` at a time
+    (in ``ORDER``), and store each success there as myst-nb would. Returns the names that failed."""
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    args = parser.parse_args()
-
-    cache = get_cache(str(CACHE))
+    cache = get_cache(str(cache_dir))
     todo = []
-    for path in toc_notebooks():
+    for path in paths:
         try:
             cache.match_cache_notebook(nbformat.read(path, as_version=4))
         except KeyError:
             todo.append(path)
     if not todo:
         print("execute_parallel: every notebook is cached")
-        return 0
+        return []
     todo.sort(key=lambda p: ORDER.index(p.stem) if p.stem in ORDER else len(ORDER))
-    threads = 1 if args.jobs > 1 else None
+    threads = 1 if jobs > 1 else None
     names = ", ".join(p.stem for p in todo)
-    print(f"execute_parallel: {len(todo)} notebooks, {args.jobs} at a time: {names}", flush=True)
+    print(f"execute_parallel: {len(todo)} notebooks, {jobs} at a time: {names}", flush=True)
     failed = []
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(_execute, str(p.resolve()), threads) for p in todo]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_execute, str(p.resolve()), threads, config or execute_config()) for p in todo]
         for fut in as_completed(futures):
             path, nb, seconds, error = fut.result()
             name = Path(path).stem
@@ -109,7 +108,14 @@ def main() -> int:
                                         check_validity=False, overwrite=True)
             print(f"execute_parallel: {name} executed in {seconds:.1f} s "
                   f"({time.perf_counter() - start:.0f} s since start)", flush=True)
-    return 1 if failed else 0
+    return failed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    args = parser.parse_args()
+    return 1 if execute_into_cache(toc_notebooks(), CACHE, args.jobs) else 0
 
 
 if __name__ == "__main__":
