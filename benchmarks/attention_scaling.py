@@ -55,11 +55,11 @@ def bench_model(model) -> None:
 
 
 def bench_widget(model, split) -> None:
-    from m2d import audio, markov
+    from m2d import audio, ngram, players
     from m2d.widgets.attention import AttentionExplorer
 
     print("== attention explorer ==")
-    P = markov.fit_transition_matrix(split["train"], smoothing=0.1)
+    P = ngram.fit_transition_matrix(split["train"], smoothing=0.1)
     ex = AttentionExplorer(model, split["test"], P, sound=False)
     lengths = [len(m) for m in split["test"]]
     typical = int(np.argsort(lengths)[len(lengths) // 2])
@@ -93,10 +93,10 @@ def bench_widget(model, split) -> None:
         y = audio.synthesize(m.pitches, m.durations, tempo=100)
         ts_syn.append(time.perf_counter() - t)
         t = time.perf_counter()
-        audio.play(y)
+        players.play(y)
         ts_play.append(time.perf_counter() - t)
     print(f"  sound: synthesize the melody: {pct(np.array(ts_syn) * 1e3)}")
-    print(f"  sound: embed it in a player (audio.play): {pct(np.array(ts_play) * 1e3)}")
+    print(f"  sound: embed it in a player (players.play): {pct(np.array(ts_play) * 1e3)}")
 
 
 def main() -> None:

@@ -56,7 +56,7 @@ def bench_widget() -> None:
     power, phase = audio.db_to_power(s_db), spectro.stft_phase(y)
     report("3 s: fast inversion, clean phase", timeit(lambda i: spectro.fast_mel_to_audio(power, phase), 30))
     report("3 s: fast inversion, 4 Griffin-Lim iterations",
-           timeit(lambda i: spectro.fast_mel_to_audio(power, n_iter=4, seed=i), 20))
+           timeit(lambda i: spectro.fast_mel_to_audio(power, n_iter=4, rng=i), 20))
     report("3 s: audio.mel_to_audio (NNLS + 32 Griffin-Lim)", timeit(lambda i: audio.mel_to_audio(power), 5))
     report("3 s: MP3 encoding (audio.encode_mp3)", timeit(lambda i: audio.encode_mp3(y), 20))
 
@@ -64,13 +64,14 @@ def bench_widget() -> None:
 def bench_model() -> None:
     import torch
 
-    from m2d.models import ddpm
+    from m2d.models import ddpm, sampling
     from m2d.models.unet import UNet
+    from m2d.threads import torch_threads
 
     cfg = ddpm.DDPMConfig()
     net = UNet(cfg.unet)
     opt = torch.optim.Adam(net.parameters(), 1e-3)
-    ab = torch.as_tensor(ddpm.df.alpha_bars(cfg.betas()), dtype=torch.float32)
+    ab = torch.as_tensor(cfg.noise_schedule().alpha_bar.copy(), dtype=torch.float32)
     x = torch.randn(cfg.batch, 1, 64, 64)
 
     def step(i):
@@ -80,24 +81,24 @@ def bench_model() -> None:
         loss.backward()
         opt.step()
 
-    with ddpm.threads(1):
+    with torch_threads(1):
         ms = timeit(step, 20)
     report("U-Net training step (1 thread, batch 32)", ms)
     print(f"  -> {cfg.steps} steps would take about {np.median(ms) * cfg.steps / 1e3:.0f} s now")
     if "--no-train" in sys.argv:
         return
-    model, extra, key = ddpm.chapter_model(progress=False)
-    print(f"  chapter model: {extra['steps']} steps recorded {extra['seconds']:.0f} s of training")
+    model, extra, key = ddpm.book_model(progress=False)
+    print(f"  book model: {extra['steps']} steps recorded {extra['seconds']:.0f} s of training")
     betas = cfg.betas()
     n = 8
-    with ddpm.threads(1):
+    with torch_threads(1):
         t = time.perf_counter()
-        ddpm.ddpm_sample(model, (n, 1, 64, 64), betas, seed=0)
+        sampling.ddpm_sample(model, (n, 1, 64, 64), betas, rng=0)
         ddpm_s = time.perf_counter() - t
         print(f"  DDPM, 1000 steps, {n} samples: {ddpm_s:6.2f} s")
         for S in (100, 50, 20, 10):
             t = time.perf_counter()
-            ddpm.ddim_sample(model, (n, 1, 64, 64), betas, S, seed=0)
+            sampling.ddim_sample(model, (n, 1, 64, 64), betas, S, rng=0)
             s = time.perf_counter() - t
             print(f"  DDIM, {S:4d} steps, {n} samples: {s:6.2f} s  ({ddpm_s / s:5.1f}x faster)")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from _timing import line as report  # noqa: E402  (benchmarks/ is on sys.path when run)
 from _timing import stopwatch as timeit  # noqa: E402
 
-from m2d import markov
+from m2d import example_chains, markov
 
 
 def main() -> None:
-    P = markov.illiac_matrix()
+    P = example_chains.illiac_matrix()
     markov.sample_melody(P, 10, rng=0)  # compile the numba walk once
     report("sample_melody, 10^6 notes", timeit(lambda i: markov.sample_melody(P, 10**6, rng=i), 10))
     report("stationary_distribution, 12x12", timeit(lambda i: markov.stationary_distribution(P)))

@@ -49,9 +49,9 @@ def bench_build() -> None:
 
 def bench_peers() -> None:
     print("\n== m2d against independent implementations (ratio < 1: m2d faster) ==")
-    from m2d import attention, diffusion, markov
+    from m2d import attention, diffusion, example_chains, markov
 
-    P = markov.illiac_matrix()
+    P = example_chains.illiac_matrix()
     markov.sample_melody(P, 10, rng=0)
     ours = stopwatch(lambda i: markov.sample_melody(P, 100_000, rng=i), 50)
     line("m2d sample_melody 1e5", ours)
@@ -111,15 +111,15 @@ def bench_peers() -> None:
 def bench_widgets() -> None:
     """Every widget of Parts I and chapter 4 (Part II's and III's explorers: their own scripts below)."""
     print("\n== widget callbacks (>= 50 updates each; target: picture <= 100 ms p95, sound <= 0.5 s) ==")
-    from m2d import audio, markov
+    from m2d import audio, markov, pitch, players
     from m2d.widgets import examples
     from m2d.widgets import markov as wm
 
     with contextlib.redirect_stdout(io.StringIO()):  # outside Jupyter, the editor's player prints
         ed = wm.TransitionMatrixEditor(preset="Illiac-style")
     line("matrix editor: picture", stopwatch(lambda i: ed._draw(), 50))
-    line("matrix editor: sound", stopwatch(lambda i: audio.play(audio.synthesize(
-        markov.pcs_to_midi(markov.sample_melody(ed.P, 32, rng=i)), 0.5, tempo=132)), 50))
+    line("matrix editor: sound", stopwatch(lambda i: players.play(audio.synthesize(
+        pitch.pcs_to_midi(markov.sample_melody(ed.P, 32, rng=i)), 0.5, tempo=132)), 50))
     with contextlib.redirect_stdout(io.StringIO()):
         whole = stopwatch(lambda i: setattr(ed.seed, "value", i + 1), 50)
     line("matrix editor: whole update (seed)", whole)
@@ -146,12 +146,12 @@ def bench_training() -> None:
     print("\n== training time to the chapters' quality figures (one core each) ==")
     from dataclasses import replace
 
-    from m2d import corpus, markov, spectro
+    from m2d import corpus, ngram, spectro
     from m2d.models import ddpm, lstm, transformer
     from m2d.models import melody_lm as ml
 
     split = corpus.load_split("bach")
-    chain = markov.NGramModel(12, 3, alpha=0.1).fit(split["train"])
+    chain = ngram.NGramModel(12, 3, alpha=0.1).fit(split["train"])
     print(f"  Part I Markov k = 3 (counting, no training): {chain.bits_per_note(split['test'], first=6):.3f} "
           "test bits/note")
     for name, module in (("Transformer", transformer), ("LSTM", lstm)):
@@ -162,8 +162,8 @@ def bench_training() -> None:
             print(f"  {label:34s} {hist['seconds']:6.1f} s -> {ml.bits_per_note(model, split['test']):.3f} "
                   "test bits/note")
     config = ddpm.DDPMConfig()
-    unet, extra, key = ddpm.chapter_model(config, progress=False)
-    elbo = ddpm.chapter_elbo(unet, spectro.load_patches("test"), config, key)
+    unet, extra, key = ddpm.book_model(config, progress=False)
+    elbo = ddpm.book_elbo(unet, spectro.load_patches("test"), config, key)
     print(f"  Part III U-Net, {extra['steps']} steps           {extra['seconds']:6.1f} s -> ELBO "
           f"{elbo['total']:.3f} bits/dim")
 

@@ -60,8 +60,47 @@ def test_mask_errors():
 def _torch_mha(E, h, seed=0):
     torch.manual_seed(seed)
     mha = torch.nn.MultiheadAttention(E, h, bias=False, batch_first=True).double()
-    W = mha.in_proj_weight.detach().numpy()
-    return mha, W[:E].T, W[E:2 * E].T, W[2 * E:].T, mha.out_proj.weight.detach().numpy().T
+    return (mha, *at.torch_mha_weights(mha))
+
+
+def test_torch_mha_weights_layout():
+    """W_q is the transposed first block of in_proj_weight: X W_q equals torch's query projection."""
+    mha, W_q, W_k, W_v, W_o = _torch_mha(8, 2)
+    X = np.random.default_rng(4).normal(size=(5, 8))
+    q_torch = torch.nn.functional.linear(torch.tensor(X), mha.in_proj_weight[:8]).detach().numpy()
+    np.testing.assert_allclose(X @ W_q, q_torch, atol=1e-12)
+    np.testing.assert_allclose(X @ W_o, mha.out_proj(torch.tensor(X)).detach().numpy(), atol=1e-12)
+    assert W_k.shape == W_v.shape == (8, 8) and not np.allclose(W_q, W_k)
+    with pytest.raises(ValueError, match="bias"):
+        at.torch_mha_weights(torch.nn.MultiheadAttention(8, 2, batch_first=True))
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_compare_with_torch_mha(causal):
+    mha = _torch_mha(16, 4)[0]
+    X = np.random.default_rng(7).normal(size=(7, 16))
+    mask = at.causal_mask(7) if causal else None
+    c = at.compare_with_torch_mha(X, mha, mask)
+    assert c["weights"].shape == (4, 7, 7) and c["output"].shape == (7, 16)
+    assert c["max_output_error"] < 1e-12 and c["max_weight_error"] < 1e-12
+    assert np.all(np.triu(c["weights"], 1) == 0) == causal
+    # a different module gives a large difference: the comparison can fail
+    other = _torch_mha(16, 4, seed=1)[0]
+    c2 = at.compare_with_torch_mha(X, other, mask)
+    mine, _ = at.multi_head_attention(X, *at.torch_mha_weights(mha), 4, mask=mask)
+    np.testing.assert_allclose(c2["output"] - mine, c2["output"] - c["output"])
+    assert np.abs(c2["output"] - c["output"]).max() > 1e-3
+    with pytest.raises(ValueError, match="2-D"):
+        at.compare_with_torch_mha(X[None], mha)
+
+
+def test_difference_to_torch():
+    rng = np.random.default_rng(0)
+    Q, K, V = rng.normal(size=(3, 5, 4))
+    assert at.difference_to_torch(Q, K, V) < 1e-12
+    assert at.difference_to_torch(Q, K, V, mask=at.causal_mask(5)) < 1e-12
+    with pytest.raises(ValueError, match="same feature size"):
+        at.difference_to_torch(Q, K[:, :3], V)
 
 
 @pytest.mark.parametrize("causal", [False, True])
@@ -163,3 +202,26 @@ def test_attention_cost_and_slope():
         at.loglog_slope([1, 2], [0, 1])
     with pytest.raises(ValueError, match="two"):
         at.loglog_slope([1], [1])
+
+
+# ---------------------------------------------------------------- attention memory (Limit 2)
+def test_codec_sequence_length():
+    assert at.codec_sequence_length(240, 50, 4, interleaved=True) == 12_000
+    assert at.codec_sequence_length(240, 50, 4, interleaved=False) == 48_000
+    assert at.codec_sequence_length(0.01, 50, 1) == 1
+    with pytest.raises(ValueError):
+        at.codec_sequence_length(-1)
+
+
+def test_attention_matrix_bytes():
+    assert at.attention_matrix_bytes(1000) == 4_000_000
+    assert at.attention_matrix_bytes(10, n_heads=2, n_layers=3, bytes_per_value=2) == 1200
+    with pytest.raises(ValueError):
+        at.attention_matrix_bytes(0)
+
+
+def test_fit_quadratic_memory_recovers_the_constant():
+    ns = np.array([64, 128, 256])
+    assert at.fit_quadratic_memory(ns, 24.0 * ns**2) == pytest.approx(24.0)
+    with pytest.raises(ValueError):
+        at.fit_quadratic_memory([0], [1])

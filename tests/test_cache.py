@@ -68,3 +68,62 @@ def test_concurrent_processes_build_once(tmp_cache, tmp_path):
         results = pool.map(_slow_build_in_process, [str(log)] * 2)
     assert results == [[42], [42]]
     assert log.read_text().count("built") == 1
+
+
+def test_fingerprint_follows_content_not_identity():
+    import numpy as np
+    import torch
+    from torch import nn
+
+    a = np.arange(6, dtype=np.int64)
+    assert cache.fingerprint(a) == cache.fingerprint(a.copy()) and len(cache.fingerprint(a)) == 16
+    assert cache.fingerprint(a) != cache.fingerprint(a.astype(np.int32))   # dtype counts
+    assert cache.fingerprint(a) != cache.fingerprint(a.reshape(2, 3))      # shape counts
+    assert cache.fingerprint([a[:3], a[3:]]) != cache.fingerprint([a[:2], a[2:]])  # boundaries count
+    assert cache.fingerprint({"x": 1, "y": [a]}) == cache.fingerprint({"y": [a], "x": 1})
+    torch.manual_seed(0)
+    m = nn.Linear(3, 2)
+    f = cache.fingerprint(m)
+    assert f == cache.fingerprint(m)
+    with torch.no_grad():
+        m.weight[0, 0] += 1e-3
+    assert cache.fingerprint(m) != f
+    assert cache.fingerprint(torch.arange(6)) == cache.fingerprint(a)       # tensor = its array
+
+
+def test_cached_arrays_builds_once_and_rebuilds_what_fails_its_check(tmp_cache):
+    import numpy as np
+
+    calls = []
+
+    def build():
+        calls.append(1)
+        return {"x": np.arange(3), "seconds": 1.5}
+
+    a = cache.cached_arrays("demo", {"k": 1}, build)
+    b = cache.cached_arrays("demo", {"k": 1}, build)
+    assert calls == [1]
+    np.testing.assert_array_equal(a["x"], b["x"])
+    assert b["seconds"] == 1.5 and isinstance(b["seconds"], float)
+
+    def strict(found):
+        if found["x"].size != 4:
+            raise ValueError("malformed")
+
+    with pytest.warns(UserWarning, match="rebuilding"):
+        cache.cached_arrays("demo", {"k": 1}, build, check=strict)
+    assert calls == [1, 1]
+    assert cache.cached_arrays("demo", {"k": 1}, build, version=2) and calls == [1, 1, 1]
+
+
+def test_cached_array_and_cached_timed(tmp_cache):
+    import numpy as np
+
+    x = cache.cached_array("arr", [1], lambda: np.eye(2))
+    np.testing.assert_array_equal(cache.cached_array("arr", [1], lambda: np.zeros(2)), np.eye(2))
+    r, secs = cache.cached_timed("t", [1], lambda: np.ones(3))
+    r2, secs2 = cache.cached_timed("t", [1], lambda: np.zeros(3))
+    np.testing.assert_array_equal(r2, np.ones(3))
+    assert secs == secs2 >= 0 and x.shape == (2, 2)
+    out, s = cache.timed(lambda: 4)
+    assert out == 4 and s >= 0

@@ -346,7 +346,7 @@ def test_q_sample_large_float32_batches_match_float64(t):
     ab = df.alpha_bars(df.linear_beta_schedule(1000))
     rng = np.random.default_rng(2)
     x0 = rng.standard_normal((64, 32, 32)).astype(np.float32)
-    assert x0.size >= df._TORCH_MIN_SIZE
+    assert x0.size >= df.forward._TORCH_MIN_SIZE
     eps = rng.standard_normal(x0.shape).astype(np.float32)
     x32 = df.q_sample(x0, t, ab, eps)
     x64 = df.q_sample(x0.astype(np.float64), t, ab, eps.astype(np.float64))
@@ -356,3 +356,124 @@ def test_q_sample_large_float32_batches_match_float64(t):
     np.testing.assert_allclose(df.q_sample(x0, t, ab, eps), x32, atol=1e-6)
     with pytest.raises(ValueError, match="does not broadcast"):
         df.q_sample(x0, np.arange(5), ab, eps)
+
+
+# ----------------------------------------------------------------------------------------------
+# NoiseSchedule: validated once, quantities equal the formulas and the plain functions
+
+
+def test_noise_schedule_quantities_equal_the_formulas():
+    b = df.cosine_beta_schedule(200)
+    s = df.NoiseSchedule(b)
+    assert s.T == 200 and "T=200" in repr(s)
+    np.testing.assert_array_equal(s.betas, b)
+    np.testing.assert_array_equal(s.alphas, 1 - b)
+    np.testing.assert_allclose(s.alpha_bar[[0, 1, 50, 200]],
+                               [1.0, 1 - b[0], np.prod(1 - b[:50]), np.prod(1 - b)], rtol=1e-12)
+    np.testing.assert_array_equal(s.alpha_bar, df.alpha_bars(b))
+    np.testing.assert_array_equal(s.snr, df.snr(s.alpha_bar))
+    assert np.isinf(s.snr[0]) and s.snr[7] == pytest.approx(s.alpha_bar[7] / (1 - s.alpha_bar[7]))
+    for mine, plain in zip(s.posterior_coefficients, df.posterior_coefficients(b), strict=True):
+        np.testing.assert_array_equal(mine, plain)
+    t = 30
+    ab = s.alpha_bar
+    assert s.beta_tilde[t] == pytest.approx((1 - ab[t - 1]) / (1 - ab[t]) * b[t - 1])
+    for kind in ("beta", "posterior"):
+        np.testing.assert_array_equal(s.reverse_variances(kind), df.reverse_variances(b, kind))
+    assert s.reverse_variances("posterior")[1] == s.beta_tilde[2]
+    with pytest.raises(ValueError, match="unknown variance"):
+        s.reverse_variances("learned")
+    # the plain functions accept the schedule wherever they accept betas or alpha_bar
+    x0, x_t = np.array([0.3, -0.2]), np.array([1.0, 0.5])
+    np.testing.assert_array_equal(df.q_posterior(x0, x_t, t, s)[0], df.q_posterior(x0, x_t, t, b)[0])
+    np.testing.assert_array_equal(s.reverse_mean(x_t, t, x0), df.reverse_mean(x_t, t, x0, b))
+    np.testing.assert_array_equal(df.q_sample(x0, t, s, x_t), df.q_sample(x0, t, ab, x_t))
+    np.testing.assert_array_equal(s.predict_x0(x_t, t, x0), df.predict_x0(x_t, t, x0, ab))
+    np.testing.assert_array_equal(s.score_from_noise(x0, t), df.score_from_noise(x0, t, ab))
+    assert s.summary() == {"beta_1": b[0], "beta_T": b[-1], "alpha_bar_T": ab[-1],
+                           "snr_below_1_from": int(np.flatnonzero(s.snr < 1)[0])}
+
+
+def test_noise_schedule_is_validated_once_and_read_only(monkeypatch):
+    calls = []
+    real = df.check_betas
+    monkeypatch.setattr(df.schedule, "check_betas", lambda b: calls.append(1) or real(b))
+    b = np.linspace(1e-3, 0.2, 30)
+    s = df.NoiseSchedule(b)
+    x0 = np.random.default_rng(0).normal(0, 0.5, 200)
+    df.elbo_terms(x0, lambda x, t: 0.1 * x, s, 1, decoder="gaussian")
+    df.elbo_direct(x0, lambda x, t: 0.1 * x, s, 2)
+    df.q_posterior(0.1, 0.2, 5, s)
+    assert len(calls) == 1  # built once, reused by every function
+    calls.clear()
+    df.elbo_terms(x0, lambda x, t: 0.1 * x, b, 1, decoder="gaussian")
+    assert len(calls) == 1  # from betas: one schedule per call, not one per step
+    with pytest.raises(ValueError):
+        s.alpha_bar[3] = 0.5
+    b[0] = 0.5  # the schedule keeps its own copy
+    assert s.betas[0] == 1e-3
+    assert df.NoiseSchedule(s).betas is s.betas
+    with pytest.raises(ValueError, match="beta_2"):
+        df.NoiseSchedule([0.1, 1.5])
+    assert df.NoiseSchedule.make("cosine", 10).T == 10
+
+
+def test_elbo_weights_give_the_kl_term_from_the_noise_error():
+    """L_{t-1} = lambda_t E||eps - eps_theta||^2 when sigma_t^2 = beta_tilde_t (Theorem 21.5)."""
+    b = df.linear_beta_schedule(50, 1e-3, 0.2)
+    s = df.NoiseSchedule(b)
+    lam = df.elbo_weights(s, "posterior")
+    assert np.isnan(lam[0]) and lam.shape == (51,)
+    np.testing.assert_allclose(df.elbo_weights(b)[1:], b / (2 * (1 - b) * (1 - s.alpha_bar[1:])))
+    x0 = np.random.default_rng(0).normal(0, 0.5, (4000,))
+    eps_fn = lambda x, t: 0.3 * x  # noqa: E731
+    terms = df.elbo_terms(x0, eps_fn, s, 3, ts=[10, 40], decoder="gaussian")
+    rng = np.random.default_rng(3)
+    for t, L in zip((10, 40), terms["L"], strict=True):
+        eps = rng.standard_normal(x0.shape)
+        x_t = s.q_sample(x0, t, eps)
+        assert L == pytest.approx(lam[t] * np.mean((eps - eps_fn(x_t, t)) ** 2), rel=1e-9)
+
+
+def test_marginal_variance_step_and_marginal_pdf():
+    s = df.NoiseSchedule(df.cosine_beta_schedule(300))
+    lhs, rhs = df.marginal_variance_step(s)
+    np.testing.assert_allclose(lhs, rhs, atol=1e-14)
+    x = np.linspace(-6, 6, 20001)
+    p = s.marginal_pdf(x, 100, 0.5)
+    assert np.sum(p) * (x[1] - x[0]) == pytest.approx(1.0, abs=1e-6)
+    assert np.sum(x * p) * (x[1] - x[0]) == pytest.approx(np.sqrt(s.alpha_bar[100]) * 0.5, abs=1e-6)
+    with pytest.raises(ValueError, match=r"1\.\.300"):
+        s.marginal_pdf(x, 0, 0.5)
+
+
+def test_posterior_check_agrees_with_numerical_bayes():
+    c = df.posterior_check(0.6, -0.3, [2, 100, 1000], df.linear_beta_schedule(1000))
+    assert list(c["t"]) == [2, 100, 1000] and len(c["density"]) == 3 and c["grid"][0].size == 4001
+    np.testing.assert_allclose(c["mean_bayes"], c["mean"], atol=1e-6)
+    assert np.all(c["rel_err_var"] < 1e-5)
+
+
+def test_linear_predictor_elbo_is_a_bound_with_a_gap():
+    b = df.linear_beta_schedule(20, 1e-3, 0.3)
+    c = df.gaussian_data_eps_coef(df.alpha_bars(b), 0.25)
+    x0 = np.random.default_rng(0).normal(0, 0.5, 20_000)
+    good = df.linear_predictor_elbo(x0, c, b, 1, 2)
+    bad = df.linear_predictor_elbo(x0, c / 2, b, 1, 2)
+    for r in (good, bad):
+        assert r["elbo"] == pytest.approx(r["elbo_direct"], abs=5 * r["se"] + 2e-3)
+        assert r["elbo"] == pytest.approx(-(r["L_T"] + r["sum_L"] + r["L_0"]))
+        assert r["gap"] == pytest.approx(r["log_p"] - r["elbo"]) and r["gap"] > -5 * r["se"]
+    assert bad["elbo"] < good["elbo"] and bad["gap"] > good["gap"]
+
+
+def test_mixture_score_check_identity_and_a_perfect_predictor():
+    mix = _mixture2d()
+    s = df.NoiseSchedule(df.linear_beta_schedule(1000))
+    pts = np.random.default_rng(0).normal(0, 2, (50, 2))
+    exact_eps = lambda x, t: mix.optimal_eps(x, s.alpha_bar[t])  # noqa: E731
+    c = df.mixture_score_check(mix, s, [10, 500], exact_eps, pts, n=500)
+    assert c["t"] == [10, 500] and max(c["max_abs"]) < 1e-7
+    assert max(c["rel_err"]) < 1e-12 and np.allclose(c["learned"][0], c["exact"][0], atol=1e-7)
+    zero = df.mixture_score_check(mix, s, [10], lambda x, t: np.zeros_like(x), pts, n=500)
+    assert zero["rel_err"][0] == pytest.approx(1.0)

@@ -1,11 +1,14 @@
-"""Part I: every theorem checked numerically on random irreducible aperiodic matrices."""
+"""Part I: every theorem checked numerically on random irreducible aperiodic matrices, and the
+MarkovChain object against the plain functions (validated once, each property computed once)."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from m2d import example_chains as ex
 from m2d import markov as mk
+from m2d import ngram
 
 
 def random_chain(seed: int, n: int = 12, density: float = 0.6) -> np.ndarray:
@@ -18,36 +21,6 @@ def random_chain(seed: int, n: int = 12, density: float = 0.6) -> np.ndarray:
 
 
 seeds = st.integers(0, 10_000)
-
-
-# ---------------------------------------------------------------- Definition 21.2
-@pytest.mark.parametrize("P,msg", [
-    ([[0.5, 0.5]], "square"),
-    ([0.5, 0.5], "2-D"),
-    ([[0.5, 0.6], [0.5, 0.5]], r"row 0 sums to 1\.1"),
-    ([[1.0, 0.0], [0.3, 0.3]], r"row 1 sums to 0\.6"),
-    ([[1.2, -0.2], [0.5, 0.5]], r"negative entry P\[0, 1\] = -0\.2"),
-    ([[np.nan, 1.0], [0.5, 0.5]], r"P\[0, 0\] is nan"),
-    ([[np.inf, 0.0], [0.5, 0.5]], r"P\[0, 0\] is inf"),
-    ([["a", "b"], ["c", "d"]], "numbers"),
-    (np.zeros((0, 0)), "empty"),
-])
-def test_check_stochastic_rejects_with_message(P, msg):
-    with pytest.raises(ValueError, match=msg):
-        mk.check_stochastic(P)
-
-
-def test_check_stochastic_accepts_and_copies():
-    P = [[0.2, 0.3, 0.5], [0.1, 0.3, 0.6], [0.3, 0.1, 0.6]]
-    A = mk.check_stochastic(P)
-    assert A.dtype == float and A.shape == (3, 3)
-
-
-def test_normalize_rows_errors():
-    with pytest.raises(ValueError, match="all zeros"):
-        mk.normalize_rows([[1, 1], [0, 0]])
-    with pytest.raises(ValueError, match="negative"):
-        mk.normalize_rows([[1, -1], [1, 1]])
 
 
 # ---------------------------------------------------------------- Theorem 21.1
@@ -63,14 +36,14 @@ def test_chapman_kolmogorov(seed, n):
 
 
 def test_n_step_zero_is_identity_and_rejects_bad_n():
-    np.testing.assert_array_equal(mk.n_step(mk.TOY_CEG, 0), np.eye(3))
+    np.testing.assert_array_equal(mk.n_step(ex.TOY_CEG, 0), np.eye(3))
     for bad in (-1, 1.5, True):
         with pytest.raises(ValueError, match="non-negative integer"):
-            mk.n_step(mk.TOY_CEG, bad)
+            mk.n_step(ex.TOY_CEG, bad)
 
 
 def test_n_step_matches_monte_carlo():
-    P = mk.TOY_CEG
+    P = ex.TOY_CEG
     runs = mk.sample_chains(P, 4, starts=np.zeros(40_000, dtype=int), rng=3)
     freq = np.bincount(runs[:, 3], minlength=3) / runs.shape[0]
     np.testing.assert_allclose(freq, mk.n_step(P, 3)[0], atol=0.01)  # ~5 standard errors
@@ -100,19 +73,19 @@ def test_convergence_tv_non_increasing(seed):
 
 
 def test_long_run_frequency_matches_pi():
-    P = mk.illiac_matrix()
+    P = ex.illiac_matrix()
     x = mk.sample_melody(P, 200_000, start="F#", rng=7)
-    np.testing.assert_allclose(mk.empirical_frequencies(x), mk.stationary_distribution(P), atol=0.006)
+    np.testing.assert_allclose(ngram.empirical_frequencies(x), mk.stationary_distribution(P), atol=0.006)
 
 
 def test_toy_chain_g_dominates():
-    pi = mk.stationary_distribution(mk.TOY_CEG)
-    assert np.allclose(mk.TOY_CEG[0], [0.2, 0.3, 0.5])
+    pi = mk.stationary_distribution(ex.TOY_CEG)
+    assert np.allclose(ex.TOY_CEG[0], [0.2, 0.3, 0.5])
     assert np.argmax(pi) == 2 and pi[2] > 0.5
 
 
 def test_reducible_pi_not_unique():
-    P = mk.reducible_example()
+    P = ex.reducible_example()
     assert not mk.is_irreducible(P)
     assert len(mk.closed_classes(P)) == 2
     with pytest.raises(ValueError, match="not unique"):
@@ -126,7 +99,7 @@ def test_one_closed_class_has_unique_pi():
 
 
 def test_periodic_fifths():
-    P = mk.fifths_permutation()
+    P = ex.fifths_permutation()
     assert mk.is_irreducible(P) and mk.period(P) == 12
     np.testing.assert_allclose(mk.stationary_distribution(P), np.full(12, 1 / 12))
     d = mk.distance_to_stationarity(P, 30)
@@ -136,32 +109,27 @@ def test_periodic_fifths():
 
 
 def test_period_of_aperiodic_and_bipartite():
-    assert mk.period(mk.illiac_matrix()) == 1
+    assert mk.period(ex.illiac_matrix()) == 1
     P = np.array([[0, 1.0], [1.0, 0]])
     assert mk.period(P) == 2
     with pytest.raises(ValueError, match="reducible"):
-        mk.period(mk.reducible_example())
+        mk.period(ex.reducible_example())
 
 
 # ---------------------------------------------------------------- Definition 21.4
 def test_mixing_time_definition():
-    P = mk.stepwise_matrix()
+    P = ex.stepwise_matrix()
     t = mk.mixing_time(P)
     d = mk.distance_to_stationarity(P, t)
     assert d[t] <= 0.25 < d[t - 1]
-    assert mk.mixing_time(mk.illiac_matrix()) < t  # the Illiac chain forgets faster
+    assert mk.mixing_time(ex.illiac_matrix()) < t  # the Illiac chain forgets faster
     with pytest.raises(ValueError, match=r"\(0, 1\)"):
         mk.mixing_time(P, eps=1.5)
 
 
-def test_tv_distance():
-    assert mk.tv_distance([1, 0], [0, 1]) == 1.0
-    assert mk.tv_distance([0.5, 0.5], [0.5, 0.5]) == 0.0
-
-
 # ---------------------------------------------------------------- sampling
 def test_sample_melody_reproducible_and_valid():
-    P = mk.illiac_matrix()
+    P = ex.illiac_matrix()
     a = mk.sample_melody(P, 500, "C", rng=1)
     b = mk.sample_melody(P, 500, 0, rng=np.random.default_rng(1))
     np.testing.assert_array_equal(a, b)
@@ -170,144 +138,32 @@ def test_sample_melody_reproducible_and_valid():
 
 
 def test_sample_melody_transition_frequencies():
-    P = mk.TOY_CEG
+    P = ex.TOY_CEG
     x = mk.sample_melody(P, 300_000, 0, rng=11)
-    Phat = mk.fit_transition_matrix([x], n_states=3)
+    Phat = ngram.fit_transition_matrix([x], n_states=3)
     np.testing.assert_allclose(Phat, P, atol=0.01)
 
 
 def test_sample_melody_errors():
     with pytest.raises(ValueError, match="start state"):
-        mk.sample_melody(mk.TOY_CEG, 10, start=5)
+        mk.sample_melody(ex.TOY_CEG, 10, start=5)
     with pytest.raises(ValueError, match="not a note name"):
-        mk.sample_melody(mk.illiac_matrix(), 10, start="H")
+        mk.sample_melody(ex.illiac_matrix(), 10, start="H")
     with pytest.raises(ValueError, match="positive integer"):
-        mk.sample_melody(mk.TOY_CEG, 0)
+        mk.sample_melody(ex.TOY_CEG, 0)
 
 
 def test_sequence_probability():
-    P = mk.TOY_CEG
+    P = ex.TOY_CEG
     assert mk.sequence_probability(P, [0, 1, 2]) == pytest.approx(0.3 * 0.6)
 
 
-# ---------------------------------------------------------------- pitch helpers
-def test_note_parsing_and_voicing():
-    assert mk.parse_note("C4") == 60 and mk.parse_note("Bb") == 10 and mk.parse_note("F#5") == 78
-    with pytest.raises(ValueError, match="'X9'"):
-        mk.parse_note("X9")
-    pcs = mk.sample_melody(mk.illiac_matrix(), 400, 0, rng=2)
-    midi = mk.pcs_to_midi(pcs)
-    assert midi.min() >= 55 and midi.max() <= 81
-    np.testing.assert_array_equal(midi % 12, pcs)
-    # nearest octave: leaps beyond a tritone only where the range forced an octave fold
-    assert np.mean(np.abs(np.diff(midi)) <= 6) > 0.9
-
-
-# ---------------------------------------------------------------- Proposition 21.1 and fitting
-def test_parameter_count_exact():
-    assert mk.kth_order_parameter_count(12, 1) == 144
-    assert mk.kth_order_parameter_count(12, 16) == 12**17 == 2218611106740436992
-    assert mk.kth_order_parameter_count(12, 16) > 10**18
-
-
-@pytest.mark.parametrize("order", [0, 1, 2])
-def test_fitted_matrix_is_stochastic_and_mle(order, bach_split):
-    P = mk.fit_transition_matrix(bach_split["train"], order=order, smoothing=0.5)
-    assert P.shape == (12**order, 12)
-    mk.check_stochastic(P) if order == 1 else np.testing.assert_allclose(P.sum(1), 1)
-
-
-def test_fit_counts_by_hand():
-    seqs = [np.array([0, 1, 0, 1, 2])]
-    P = mk.fit_transition_matrix(seqs, n_states=3)
-    np.testing.assert_allclose(P, [[0, 1, 0], [0.5, 0, 0.5], [1 / 3] * 3])
-    P2 = mk.fit_transition_matrix(seqs, n_states=3, order=2)
-    # context (prev2=0, prev1=1) has code 1 + 0*3 = 1... codes: prev1 + 3*prev2
-    assert P2[1 + 3 * 0, 0] == 0.5 and P2[1 + 3 * 0, 2] == 0.5
-
-
-def test_dense_fit_refuses_huge():
-    with pytest.raises(ValueError, match="NGramModel"):
-        mk.fit_transition_matrix([[0, 1]], order=7)
-
-
-def test_k_sweep_collapses(bach_split):
-    """Held-out NLL improves with k, then sparsity makes k = 6 worse than the best k."""
-    bits = []
-    for k in range(7):
-        m = mk.NGramModel(12, k, alpha=0.1).fit(bach_split["train"])
-        bits.append(m.bits_per_note(bach_split["val"], first=6))
-    best = int(np.argmin(bits))
-    assert 1 <= best < 6
-    assert bits[6] > bits[best] + 0.05
-    assert bits[1] < bits[0]
-
-
-def test_ngram_probabilities_sum_to_one(bach_split):
-    m = mk.NGramModel(12, 3, alpha=0.1).fit(bach_split["train"])
-    for code in list(m.counts)[:50] + [10**9]:
-        assert m.probs(code).sum() == pytest.approx(1.0)
-
-
-def test_longest_shared_run():
-    assert mk.longest_shared_run([1, 2, 3, 4], [[9, 2, 3, 4, 8], [1]]) == 3
-    assert mk.longest_shared_run([5, 5], [[1, 2]]) == 0
-
-
-# ---------------------------------------------------------------- chapter helpers
+# ---------------------------------------------------------------- Monte Carlo and the graph
 def test_monte_carlo_n_step_close_to_matrix_power():
-    P = mk.illiac_matrix()
+    P = ex.illiac_matrix()
     est = mk.monte_carlo_n_step(P, 3, n_chains=20_000, rng=0)
     np.testing.assert_allclose(est.sum(axis=1), 1.0)
     np.testing.assert_allclose(est, mk.n_step(P, 3), atol=0.015)  # > 5 standard errors
-
-
-def test_embed_matrix_keeps_long_run():
-    P = mk.embed_matrix(mk.TOY_CEG, [0, 4, 7])
-    mk.check_stochastic(P)
-    pi = mk.stationary_distribution(P)
-    np.testing.assert_allclose(pi[[0, 4, 7]], mk.stationary_distribution(mk.TOY_CEG), atol=1e-12)
-    assert pi.sum() == pytest.approx(pi[[0, 4, 7]].sum())
-    with pytest.raises(ValueError, match="states"):
-        mk.embed_matrix(mk.TOY_CEG, [0, 4])
-
-
-def test_order_sweep_agrees_with_models(bach_split):
-    tab = mk.order_sweep(bach_split["train"], bach_split["val"], orders=[0, 2])
-    m = mk.NGramModel(12, 2, 0.1).fit(bach_split["train"])
-    assert tab["bits"][1] == pytest.approx(m.bits_per_note(bach_split["val"], first=6))
-    assert tab["dense_entries"][1] == 12**3 and tab["unseen"][0] == 0
-
-
-def test_high_order_chains_copy_more(bach_split):
-    train = bach_split["train"]
-    low = mk.copy_run_lengths(mk.NGramModel(12, 1, 0.0).fit(train), train, 64, 10, rng=0)
-    high = mk.copy_run_lengths(mk.NGramModel(12, 8, 0.0).fit(train), train, 64, 10, rng=0)
-    assert high.mean() > 2 * low.mean()
-
-
-def test_style_statistics_are_fractions(bach_split):
-    st = mk.style_statistics(bach_split["train"])
-    assert st["repeats"] + st["steps"] + st["leaps"] == pytest.approx(1.0)
-    assert all(0 <= v <= 1 for v in st.values())
-
-
-def test_pentatonic_example_21_1():
-    P = mk.check_stochastic(mk.PENTATONIC)
-    C, D, E, G = 0, 1, 2, 3
-    assert P[C, D] == P[C, G] == P[D, E] == P[E, G] == 0.3
-    terms = mk.two_step_terms(P, C, E)
-    assert terms.sum() == pytest.approx(mk.n_step(P, 2)[C, E])
-    assert terms[D] == pytest.approx(0.3 * 0.3)
-    assert mk.sequence_probability(P, [C, D, E, G]) == pytest.approx(0.027)
-
-
-def test_parse_matrix():
-    np.testing.assert_array_equal(mk.parse_matrix("1 0; 0.5, 0.5"), [[1, 0], [0.5, 0.5]])
-    with pytest.raises(ValueError, match="'x' is not a number"):
-        mk.parse_matrix("1 x\n0 1")
-    with pytest.raises(ValueError, match="different lengths"):
-        mk.parse_matrix("1 0 0; 1 0")
 
 
 @settings(max_examples=40, deadline=None)
@@ -328,23 +184,100 @@ def test_closed_classes_agree_with_graph_algorithm(seed, density):
 
 
 def test_tv_curve_matches_matrix_powers():
-    P = mk.illiac_matrix()
+    P = ex.illiac_matrix()
     pi = mk.stationary_distribution(P)
     curve = mk.tv_curve(P, 6, 10)
     np.testing.assert_allclose(curve, [mk.tv_distance(mk.n_step(P, t)[6], pi) for t in range(11)],
                                atol=1e-12)
 
 
-def test_cross_entropy_bits_is_the_shared_metric():
-    """Every model's bits/note is -mean log2 p over the scored positions; none scored is an error
-    that says why."""
-    rng = np.random.default_rng(3)
-    lp = np.log2(rng.uniform(0.05, 1, 200))
-    assert mk.cross_entropy_bits(lp) == pytest.approx(-lp.mean())
-    assert mk.cross_entropy_bits(np.full(10, -2.0)) == 2.0  # p = 1/4 everywhere: 2 bits
-    with pytest.raises(ValueError, match="too short"):
-        mk.cross_entropy_bits(np.zeros(0), "too short")
-    train = mk.as_state_sequences([rng.integers(0, 12, 40) for _ in range(5)], 12)
-    model = mk.NGramModel(12, 2, alpha=0.5).fit(train)
-    assert model.bits_per_note(train, first=2) == pytest.approx(
-        mk.cross_entropy_bits(model.log2_probs(train, 2)[0]))
+# ---------------------------------------------------------------- the MarkovChain object
+@pytest.mark.parametrize("make", [ex.illiac_matrix, ex.stepwise_matrix, lambda: ex.TOY_CEG,
+                                  lambda: random_chain(5)])
+def test_chain_properties_equal_the_plain_functions(make):
+    P = make()
+    chain = mk.MarkovChain(P)
+    np.testing.assert_array_equal(chain.P, mk.check_stochastic(P))
+    np.testing.assert_array_equal(chain.stationary, mk.stationary_distribution(P))
+    assert chain.period == mk.period(P) == 1 and chain.is_irreducible == mk.is_irreducible(P)
+    assert [c.tolist() for c in chain.closed_classes] == [c.tolist() for c in mk.closed_classes(P)]
+    assert chain.mixing_time() == mk.mixing_time(P)
+    assert chain.mixing_time(0.01) == mk.mixing_time(P, 0.01) > chain.mixing_time()
+    np.testing.assert_array_equal(chain.n_step(4), mk.n_step(P, 4))
+    np.testing.assert_array_equal(chain.distance_to_stationarity(12),
+                                  mk.distance_to_stationarity(P, 12))
+    np.testing.assert_array_equal(chain.tv_curve(1, 12), mk.tv_curve(P, 1, 12))
+    np.testing.assert_array_equal(chain.sample(200, 1, rng=4), mk.sample_melody(P, 200, 1, rng=4))
+    np.testing.assert_array_equal(chain.sample_chains(5, [0, 1, 2], rng=4),
+                                  mk.sample_chains(P, 5, [0, 1, 2], rng=4))
+    mu = np.full(len(P), 1 / len(P))
+    np.testing.assert_array_equal(chain.distribution_after(mu, 3), mk.distribution_after(mu, P, 3))
+
+
+def test_chain_validates_once(monkeypatch):
+    """mixing_time (pi, the loop, the error hint) and sample_melody check P exactly once."""
+    calls = []
+    check = mk.check_stochastic
+
+    def counting(P, atol=1e-8):
+        calls.append(1)
+        return check(P, atol)
+
+    monkeypatch.setattr(mk, "check_stochastic", counting)
+    mk.mixing_time(ex.illiac_matrix())
+    assert len(calls) == 1
+    with pytest.raises(ValueError, match="period 12"):
+        mk.mixing_time(ex.fifths_permutation(), t_max=30)
+    assert len(calls) == 2
+    mk.sample_melody(ex.TOY_CEG, 10, rng=0)
+    mk.stationary_distribution(ex.TOY_CEG)
+    assert len(calls) == 4
+    with pytest.raises(ValueError, match="row 0 sums to"):
+        mk.MarkovChain([[0.5, 0.6], [0.5, 0.5]])
+
+
+def test_cached_properties_are_computed_once(monkeypatch):
+    chain = mk.MarkovChain(ex.illiac_matrix())
+    solves = []
+    solve = np.linalg.solve
+    monkeypatch.setattr(np.linalg, "solve", lambda *a: solves.append(1) or solve(*a))
+    pi = chain.stationary
+    assert chain.stationary is pi and len(solves) == 1
+    t = chain.mixing_time()
+    monkeypatch.setattr(mk, "tv_distance", lambda *a: pytest.fail("mixing time recomputed"))
+    assert chain.mixing_time() == t and chain.mixing_time(0.25, 10_000) == t
+    assert chain.closed_classes is chain.closed_classes
+    assert chain.entropy_rate is not None and len(solves) == 1
+    with pytest.raises(ValueError, match="read-only"):
+        pi[0] = 1.0  # a cached array cannot be changed by a caller
+    out = mk.stationary_distribution(ex.illiac_matrix())
+    out[0] = 1.0  # the plain function's result is the caller's own
+
+
+def test_n_step_one_is_a_copy():
+    chain = mk.MarkovChain(ex.TOY_CEG)
+    P1 = chain.n_step(1)
+    P1[0, 0] = 5.0
+    assert chain.P[0, 0] == 0.2
+
+
+def test_entropy_rate():
+    assert mk.MarkovChain(np.full((12, 12), 1 / 12)).entropy_rate == pytest.approx(np.log2(12))
+    assert mk.MarkovChain(ex.fifths_permutation()).entropy_rate == 0.0
+    P = ex.TOY_CEG
+    pi = mk.stationary_distribution(P)
+    h = -sum(pi[i] * P[i, j] * np.log2(P[i, j]) for i in range(3) for j in range(3))
+    assert mk.MarkovChain(P).entropy_rate == pytest.approx(h)
+    with pytest.raises(ValueError, match="not unique"):
+        _ = mk.MarkovChain(ex.reducible_example()).entropy_rate
+
+
+def test_distribution_path_rows_are_mu_p_t():
+    chain = mk.MarkovChain(ex.illiac_matrix())
+    path = chain.distribution_path("D", 6)
+    assert path.shape == (7, 12) and path[0, 2] == 1.0
+    np.testing.assert_allclose(path[6], chain.n_step(6)[2], atol=1e-14)
+    np.testing.assert_allclose(path.sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match="start state"):
+        chain.distribution_path(12, 3)
+

@@ -70,7 +70,7 @@ def test_fit_sequence_model_keeps_the_best_validation_epoch():
 
     extra = fit_sequence_model(
         model, epoch_batches, lambda b: (torch.nn.functional.cross_entropy(model(x[b]), y[b]), len(b)),
-        val_bits, epochs=4, steps_per_epoch=4, lr=0.1, weight_decay=0.0, warmup_steps=2, seed=0,
+        val_bits, epochs=4, steps_per_epoch=4, lr=0.1, weight_decay=0.0, warmup_steps=2, rng=0,
         progress=False)
     assert extra["best_epoch"] == 1 and extra["best_val_bits"] == 1.0
     assert len(extra["train_bits"]) == len(extra["val_bits"]) == 4
@@ -79,3 +79,41 @@ def test_fit_sequence_model_keeps_the_best_validation_epoch():
     for k, v in model.state_dict().items():
         assert torch.equal(v, snapshots[1][k])
     assert not torch.equal(snapshots[1]["weight"], snapshots[3]["weight"])  # training went on after it
+
+
+def test_n_parameters_counts_trainable_weights_only():
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2, bias=False))
+    assert common.n_parameters(model) == 3 * 4 + 4 + 4 * 2
+    model[0].weight.requires_grad_(False)
+    assert common.n_parameters(model) == 4 + 4 * 2
+
+
+def test_fit_sequence_model_seed_and_generator():
+    """An integer rng is the seed itself (the cached models' numbers); a Generator gives one seed
+    drawn from it, so the same Generator state trains the same weights."""
+    import numpy as np
+
+    def run(rng):
+        torch.manual_seed(123)
+        model = torch.nn.Linear(3, 4)
+        x, y = torch.randn(16, 3), torch.randint(0, 4, (16,))
+        orders = []
+
+        def epoch_batches(r):
+            order = r.permutation(16)
+            orders.append(order.tolist())
+            yield order
+
+        common.fit_sequence_model(
+            model, epoch_batches,
+            lambda b: (torch.nn.functional.cross_entropy(model(x[b]), y[b]), len(b)),
+            lambda: 1.0, epochs=2, steps_per_epoch=1, lr=0.1, weight_decay=0.0, warmup_steps=None,
+            rng=rng, progress=False)
+        return orders, model.weight.detach().clone()
+
+    orders, _ = run(5)
+    r = np.random.default_rng(5)
+    assert orders == [r.permutation(16).tolist(), r.permutation(16).tolist()]
+    a, wa = run(np.random.default_rng(1))
+    b, wb = run(np.random.default_rng(1))
+    assert a == b and torch.equal(wa, wb)

@@ -1,4 +1,5 @@
-"""Every chapter executes without error, and notebooks are committed without outputs."""
+"""Every chapter executes without error, notebooks are committed without outputs, and their code
+cells only call the library and plot (short cells that fit the page)."""
 
 import json
 from pathlib import Path
@@ -28,6 +29,27 @@ def test_committed_without_outputs(path):
         if cell["cell_type"] == "code":
             assert cell.get("outputs") == [] and cell.get("execution_count") is None, \
                 f"{path.name} has outputs: clear them before committing"
+
+
+#: Longest code cell (lines) and line (columns; wider lines are cut off in the HTML book).
+MAX_CELL_LINES, MAX_COLUMNS = 15, 88
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_cells_call_the_library_and_fit_the_page(path):
+    nb = json.loads(path.read_text())
+    problems = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        lines = "".join(cell["source"]).splitlines()
+        if len(lines) > MAX_CELL_LINES:
+            problems.append(f"cell {i}: {len(lines)} lines")
+        problems += [f"cell {i}: {len(x)} columns: {x.strip()[:40]}" for x in lines
+                     if len(x) > MAX_COLUMNS]
+        problems += [f"cell {i}: defines {x.strip()[:40]}" for x in lines
+                     if x.lstrip().startswith(("def ", "class "))]
+    assert not problems, f"{path.name}: logic belongs in src/m2d, cells must fit: {problems}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

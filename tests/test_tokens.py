@@ -1,17 +1,10 @@
-"""Audio tokens (vector quantisation of log-mel frames) and the autoregressive Transformer over code
-sequences (Definition 21.12). Tiny configurations: every test runs in seconds."""
-
-import itertools
+"""Audio tokens: vector quantisation of log-mel frames (k-means codebooks), encode/decode, the
+decoder likelihood and the rate-distortion curve. Tiny configurations: every test runs in seconds."""
 
 import numpy as np
 import pytest
-import torch
 
 from m2d import spectro, tokens
-from m2d.models import code_lm
-from m2d.models.transformer import TransformerConfig
-
-TINY = TransformerConfig(d_model=16, n_heads=2, n_layers=1, d_ff=32, dropout=0.0, max_len=16, max_rel=8)
 
 
 def mixture(n, k=16, dim=8, seed=0, centres_seed=1):
@@ -82,18 +75,18 @@ def test_encode_picks_the_nearest_codeword():
 
 def test_kmeans_error_never_increases_and_is_seeded():
     X = mixture(2000)
-    book, hist = tokens.kmeans(X, 16, n_iter=30, seed=0)
+    book, hist = tokens.kmeans(X, 16, n_iter=30, rng=0)
     assert book.shape == (16, 8)
     assert np.all(np.diff(hist) <= 1e-12)
     assert hist[-1] == pytest.approx(tokens.distortion(X, book), rel=1e-9)
     assert hist[-1] < 0.05**2 * 1.5  # the clusters are found: error near the noise variance
-    again, _ = tokens.kmeans(X, 16, n_iter=30, seed=0)
+    again, _ = tokens.kmeans(X, 16, n_iter=30, rng=0)
     np.testing.assert_array_equal(book, again)
 
 
 def test_kmeans_with_as_many_centres_as_points_is_exact():
     X = mixture(12)
-    book, hist = tokens.kmeans(X, 12, n_iter=5, seed=0)
+    book, hist = tokens.kmeans(X, 12, n_iter=5, rng=0)
     assert hist[-1] == pytest.approx(0.0, abs=1e-12)
 
 
@@ -114,7 +107,7 @@ def test_kmeans_rejects_bad_input():
 def test_reconstruction_error_decreases_as_the_codebook_grows_on_mixture_data():
     sizes = [1, 2, 4, 8, 16]
     fit, held_out = mixture(3000, seed=0), mixture(1000, seed=9)
-    books = tokens.grow_codebooks(fit, sizes, n_iter=20, seed=0)
+    books = tokens.grow_codebooks(fit, sizes, n_iter=20, rng=0)
     d_fit = [tokens.distortion(fit, books[k]) for k in sizes]
     d_out = [tokens.distortion(held_out, books[k]) for k in sizes]
     assert np.all(np.diff(d_fit) < 0)
@@ -128,7 +121,7 @@ def test_reconstruction_error_decreases_as_the_codebook_grows_on_mixture_data():
 def test_reconstruction_error_decreases_as_the_codebook_grows_on_spectrogram_frames(melody_frames):
     fit, held_out = melody_frames
     sizes = [2, 4, 8, 16, 32, 64]
-    books = tokens.grow_codebooks(fit, sizes, n_iter=15, seed=0)
+    books = tokens.grow_codebooks(fit, sizes, n_iter=15, rng=0)
     d_fit = [tokens.distortion(fit, books[k]) for k in sizes]
     d_out = [tokens.distortion(held_out, books[k]) for k in sizes]
     assert np.all(np.diff(d_fit) < 0)   # guaranteed by nesting + Lloyd
@@ -169,102 +162,30 @@ def test_decoder_bits_is_zero_for_exact_codewords_and_grows_with_error():
 
 def test_fit_decoder_std_is_the_residual_rms():
     X = mixture(1000)
-    book, _ = tokens.kmeans(X, 16, seed=0)
+    book, _ = tokens.kmeans(X, 16, rng=0)
     s = tokens.fit_decoder_std(X, book)
     assert s.shape == (8,)
     assert np.mean(s**2) == pytest.approx(tokens.distortion(X, book), rel=1e-6)
 
 
-# ----------------------------------------------------------------------------------------------
-# the autoregressive code Transformer
+def test_rate_distortion_curve_is_the_distortion_of_each_codebook():
+    X = mixture(400)
+    books = tokens.grow_codebooks(X, [2, 4, 8], n_iter=5, rng=0)
+    rd = tokens.rate_distortion(X, books, db_per_unit=10.0)
+    np.testing.assert_array_equal(rd["K"], [2, 4, 8])
+    np.testing.assert_allclose(rd["bits"], [1, 2, 3])
+    np.testing.assert_allclose(rd["mse"], [tokens.distortion(X, books[k]) for k in (2, 4, 8)])
+    np.testing.assert_allclose(rd["rms_db"], 10.0 * np.sqrt(rd["mse"]))
+    assert np.all(np.diff(rd["mse"]) <= 1e-12)   # nested codebooks never get worse
+    with pytest.raises(ValueError, match="empty"):
+        tokens.rate_distortion(X, {})
 
 
-def tiny_model(K=5, seed=0):
-    torch.manual_seed(seed)
-    return code_lm.CodeTransformer(K, TINY).eval()
-
-
-def test_code_transformer_shapes_and_vocabulary():
-    m = tiny_model(K=7)
-    assert m.vocab_size == 7 and m.bos == 7
-    logits = m(torch.tensor([[7, 1, 2, 6]]))
-    assert logits.shape == (1, 4, 7)
-    with pytest.raises(ValueError, match="0..7"):
-        m(torch.tensor([[8]]))
-    with pytest.raises(ValueError, match="vocab_size"):
-        code_lm.CodeTransformer(1, TINY)
-
-
-def test_next_distributions_sum_to_one_over_the_vocabulary():
-    m = tiny_model(K=9)
-    codes = np.random.default_rng(0).integers(0, 9, size=(6, 12))
-    P = code_lm.next_distributions(m, codes)
-    assert P.shape == (6, 12, 9)
-    assert np.all(P > 0)
-    np.testing.assert_allclose(P.sum(-1), 1.0, atol=1e-12)
-    lp = code_lm.log2_probs(m, codes)
-    np.testing.assert_allclose(lp, np.log2(np.take_along_axis(P, codes[..., None], -1)[..., 0]), atol=1e-9)
-
-
-def test_chain_rule_likelihood_is_a_distribution_over_all_sequences():
-    """Summing p(c_1..c_T) = prod_t p(c_t | c_<t) over all K^T sequences gives exactly 1 (Def. 21.12)."""
-    K, T = 3, 4
-    m = tiny_model(K=K, seed=3)
-    every = np.array(list(itertools.product(range(K), repeat=T)))
-    total = np.exp2(code_lm.log2_probs(m, every).sum(1)).sum()
-    assert total == pytest.approx(1.0, abs=1e-9)
-
-
-def test_the_model_is_causal():
-    m = tiny_model(K=5)
-    a = np.array([[0, 1, 2, 3, 4, 0]])
-    b = a.copy()
-    b[0, 4:] = [1, 1]
-    la, lb = code_lm.log2_probs(m, a), code_lm.log2_probs(m, b)
-    np.testing.assert_allclose(la[0, :4], lb[0, :4], atol=1e-12)  # c_5, c_6 never affect t <= 4
-
-
-def test_sampling_is_seeded_keeps_the_prefix_and_slides_past_max_len():
-    m = tiny_model(K=5)
-    a = code_lm.sample(m, 3, 10, seed=1)
-    assert a.shape == (3, 10) and a.min() >= 0 and a.max() < 5
-    np.testing.assert_array_equal(a, code_lm.sample(m, 3, 10, seed=1))
-    prefix = np.array([[4, 4, 4]] * 3)
-    c = code_lm.sample(m, 3, 10, seed=2, prefix=prefix)
-    np.testing.assert_array_equal(c[:, :3], prefix)
-    long = code_lm.sample(m, 2, 40, seed=0)  # longer than max_len = 16
-    assert long.shape == (2, 40)
-    with pytest.raises(ValueError, match="temperature"):
-        code_lm.sample(m, 1, 4, seed=0, temperature=0)
-    with pytest.raises(ValueError, match="prefix"):
-        code_lm.sample(m, 2, 4, seed=0, prefix=prefix)
-    with pytest.raises(ValueError, match="window"):
-        code_lm.sample(m, 1, 4, seed=0, window=100)
-
-
-def cyclic_codes(n, T=12, K=5, seed=0):
-    """Sequences c_{t+1} = c_t + 1 mod K from a random start: perfectly predictable after one code."""
-    start = np.random.default_rng(seed).integers(0, K, size=(n, 1))
-    return (start + np.arange(T)[None]) % K
-
-
-def test_training_learns_a_predictable_sequence_and_is_cached(tmp_cache):
-    train, val = cyclic_codes(64), cyclic_codes(16, seed=1)
-    cfg = code_lm.CodeTrainConfig(epochs=25, batch_size=16, lr=1e-2, warmup_steps=5)
-    m, extra = code_lm.load_or_train_code_lm(5, train, val, TINY, cfg, progress=False)
-    assert extra["best_val_bits"] < 0.5  # log2 5 = 2.32 bits for a uniform guess
-    assert len(list(tmp_cache.glob("code-transformer-*.pt"))) == 1
-    again, extra2 = code_lm.load_or_train_code_lm(5, train, val, TINY, cfg, progress=False)
-    assert extra2 == extra
-    for p, q in zip(m.parameters(), again.parameters(), strict=True):
-        assert torch.equal(p, q)
-
-
-def test_codes_are_validated():
-    m = tiny_model(K=5)
-    with pytest.raises(ValueError, match="0..4"):
-        code_lm.log2_probs(m, np.array([[0, 5]]))
-    with pytest.raises(ValueError, match="integers"):
-        code_lm.log2_probs(m, np.array([[0.5, 1.0]]))
-    with pytest.raises(ValueError, match="epochs"):
-        code_lm.train_code_lm(m, cyclic_codes(4), cyclic_codes(4), code_lm.CodeTrainConfig(epochs=0))
+def test_reconstruct_is_encode_then_decode_and_idempotent():
+    rng = np.random.default_rng(0)
+    book = rng.standard_normal((4, 3)).astype(np.float32)
+    x = rng.standard_normal((2, 3, 5)).astype(np.float32)
+    r = tokens.reconstruct(x, book)
+    assert r.shape == x.shape
+    np.testing.assert_array_equal(r, tokens.decode_patches(tokens.encode_patches(x, book), book))
+    np.testing.assert_array_equal(tokens.reconstruct(r, book), r)   # codewords map to themselves

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from m2d import audio, markov
+from m2d import audio, ngram
 from m2d.models.transformer import MusicTransformer, TransformerConfig
 from m2d.widgets import attention as wa
 
@@ -14,7 +14,7 @@ def explorer(bach_split):
     torch.manual_seed(0)
     model = MusicTransformer(TransformerConfig(d_model=16, n_heads=2, n_layers=2, d_ff=32,
                                                dropout=0.0, max_rel=8)).eval()
-    P = markov.fit_transition_matrix(bach_split["train"], smoothing=0.1)
+    P = ngram.fit_transition_matrix(bach_split["train"], smoothing=0.1)
     return wa.AttentionExplorer(model, bach_split["test"][:3], P)
 
 
@@ -112,7 +112,7 @@ def test_static_counterpart(bach_split):
     torch.manual_seed(0)
     model = MusicTransformer(TransformerConfig(d_model=16, n_heads=2, n_layers=2, d_ff=32,
                                                dropout=0.0, max_rel=8)).eval()
-    P = markov.fit_transition_matrix(bach_split["train"], smoothing=0.1)
+    P = ngram.fit_transition_matrix(bach_split["train"], smoothing=0.1)
     html = wa.explorer_static(model, bach_split["test"][:2], P, query=5).data
     assert html.count("data:image/png") >= 4 and "data:audio/mpeg" in html
     assert "layer" in html and "head" in html
@@ -128,7 +128,7 @@ def test_melody_change_relayout_equals_a_fresh_explorer(bach_split):
     torch.manual_seed(0)
     model = MusicTransformer(TransformerConfig(d_model=16, n_heads=2, n_layers=2, d_ff=32,
                                                dropout=0.0, max_rel=8)).eval()
-    P = markov.fit_transition_matrix(bach_split["train"], smoothing=0.1)
+    P = ngram.fit_transition_matrix(bach_split["train"], smoothing=0.1)
     melodies = bach_split["test"][:3]
     assert len({len(m) for m in melodies}) > 1  # the lengths differ: the axes must be re-laid out
     moved = wa.AttentionExplorer(model, melodies, P, sound=False)

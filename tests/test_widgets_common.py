@@ -28,3 +28,27 @@ def test_blitted_frame_equals_a_full_redraw():
     assert np.abs(second - full).max() <= 40
     assert np.mean(np.abs(second - full) > 0) < 0.02
     plt.close(fig)
+
+
+def test_parse_matrix():
+    import pytest
+
+    from m2d.widgets._common import parse_matrix
+
+    np.testing.assert_array_equal(parse_matrix("1 0; 0.5, 0.5"), [[1, 0], [0.5, 0.5]])
+    np.testing.assert_array_equal(parse_matrix("1 2\n3 4\n"), [[1, 2], [3, 4]])
+    with pytest.raises(ValueError, match="row 0: 'x'"):
+        parse_matrix("1 x\n0 1")
+    with pytest.raises(ValueError, match="different lengths"):
+        parse_matrix("1 0 0; 1 0")
+    with pytest.raises(ValueError, match="empty"):
+        parse_matrix(" ;\n ")
+
+
+def test_strip_tags_removes_markup_and_unescapes():
+    from m2d.widgets._common import error_html, ok_html, strip_tags
+
+    assert strip_tags("<b>a</b> &lt;b&gt; &amp; c") == "a <b> & c"
+    msg = "row 0 sums to 1.2 < 1.5"
+    assert strip_tags(error_html(msg)).endswith(msg)  # the caption reads what the page showed
+    assert strip_tags(ok_html("fine")).endswith("fine")

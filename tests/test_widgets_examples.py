@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from m2d import diffusion, markov
+from m2d import diffusion, example_chains, markov
 from m2d.widgets import examples as ex
+from m2d.widgets._common import parse_matrix
 
 
 def test_toy_chain_example():
     w = ex.ToyChainExample(n=3)
-    np.testing.assert_allclose(w.Pn, markov.n_step(markov.TOY_CEG, 3))
+    np.testing.assert_allclose(w.Pn, markov.n_step(example_chains.TOY_CEG, 3))
     np.testing.assert_allclose(w.pi @ w.P, w.pi, atol=1e-12)
     w.matrix.value = "0.5 0.5\n0.25 0.75"
     assert w.error is None and w.P.shape == (2, 2)
@@ -23,8 +24,8 @@ def test_toy_chain_example():
 
 def test_attention_example_matches_torch():
     w = ex.AttentionExample()
-    Q = markov.parse_matrix(w.Q.value)
-    K = markov.parse_matrix(w.K.value)
+    Q = parse_matrix(w.Q.value)
+    K = parse_matrix(w.K.value)
     ref = torch.softmax(torch.tensor(Q @ K.T / np.sqrt(2)), dim=-1).numpy()
     np.testing.assert_allclose(w.weights, ref, atol=1e-12)
     w.temperature.value = 10.0  # high temperature: rows flatten towards uniform

@@ -5,7 +5,7 @@ import html
 import numpy as np
 import pytest
 
-from m2d import audio, markov
+from m2d import audio, example_chains, markov, pitch
 from m2d.widgets import markov as wm
 
 
@@ -16,7 +16,7 @@ def editor():
 
 def test_editor_initial_state(editor):
     assert editor.error is None
-    np.testing.assert_allclose(editor.P, markov.illiac_matrix(), atol=1e-4)
+    np.testing.assert_allclose(editor.P, example_chains.illiac_matrix(), atol=1e-4)
     np.testing.assert_allclose(editor.pi @ editor.P, editor.pi, atol=1e-12)
     assert len(editor.melody) == 24 and editor.image[:4] == b"\x89PNG"
     assert editor.signal.size == round(24 * 0.5 * 60 / editor.tempo.value * audio.SR)
@@ -86,8 +86,28 @@ def test_power_explorer_tracks_matrix_power():
     assert np.abs(ex.estimate - ex.Pn).max() < 0.04
     ex.n.value = 7
     np.testing.assert_allclose(ex.Pn, markov.n_step(P, 7))
-    s = markov.PITCH_CLASSES.index(ex.start.value)
+    s = pitch.PITCH_CLASSES.index(ex.start.value)
     assert ex.tv[7] == pytest.approx(markov.tv_distance(ex.Pn[s], markov.stationary_distribution(P)))
     assert np.all(np.diff(ex.tv) <= 1e-12)
     ex.preset.value = "stepwise"
     assert ex.image[:4] == b"\x89PNG"
+
+
+def test_power_explorer_validates_each_preset_once(monkeypatch):
+    calls = []
+    check = markov.check_stochastic
+    monkeypatch.setattr(markov, "check_stochastic",
+                        lambda P, atol=1e-8: calls.append(1) or check(P, atol))
+    ex = wm.PowerExplorer(preset="stepwise", n=1, chains=200)
+    first = len(calls)
+    for n in (2, 3, 4):
+        ex.n.value = n
+    # per update: one check for the Monte Carlo estimate; the chain itself is kept
+    assert len(calls) == first + 3
+    assert ex._chain("stepwise") is ex._chain("stepwise")
+
+
+def test_explorer_static_captions_are_plain_text():
+    html_text = wm.explorer_static(preset_names=("stepwise",), ns=(0, 2)).data
+    assert "n = 2: max |P^n - Monte Carlo|" in html_text
+

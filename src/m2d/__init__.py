@@ -1,20 +1,45 @@
 """m2d: the small library behind *From Markov to Diffusion* (the companion book to EP21).
 
-Modules, one per idea (import them explicitly; ``import m2d`` stays light and never loads torch):
+One module per idea, named for the idea (import them explicitly; ``import m2d`` stays light and
+never loads torch). The map, from the ground up:
 
-- :mod:`m2d.markov`     Part I   -- Markov chains on the 12 pitch classes (Definitions 21.1-21.4).
-- :mod:`m2d.attention`  Part II  -- softmax attention as a content-dependent stochastic matrix.
-- :mod:`m2d.diffusion`  Part III -- DDPM forward/reverse processes and score matching.
-- :mod:`m2d.audio`      synthesis, mel-spectrograms and their inversion (librosa).
-- :mod:`m2d.corpus`     real melodies from the corpus bundled with music21 (no download).
-- :mod:`m2d.spectro`    spectrogram patches for Part III (and fast inversion for widgets).
-- :mod:`m2d.tokens`     k-means audio tokens of log-mel frames (the landscape chapter).
-- :mod:`m2d.landscape`  tokens vs continuous comparisons, inpainting, control demos.
-- :mod:`m2d.static`     kernel-free frame players that stand in for widgets in the HTML book.
-- :mod:`m2d.history`    the timeline 1906-2024 and its figure.
-- :mod:`m2d.plotting`   piano rolls and matrix heatmaps shared by the chapters.
-- :mod:`m2d.cache`      the versioned on-disk cache for slow work (corpus extraction, training).
-- :mod:`m2d.models`     the small torch models; :mod:`m2d.widgets` the ipywidgets.
+Music and sound
+- :mod:`m2d.pitch`      pitch classes in Z12, note names, MIDI numbers, voicing a pitch-class line.
+- :mod:`m2d.corpus`     real melodies from the corpus bundled with music21 (no download), splits.
+- :mod:`m2d.audio`      the additive synthesizer, mel-spectrograms and their inversion (librosa).
+- :mod:`m2d.spectro`    8-bit log-mel patches (Part III's data), fast inversion, feature distance,
+                        the sound of patches and their seams.
+- :mod:`m2d.tokens`     k-means audio tokens of log-mel frames: encode, decode, rate-distortion.
+
+Mathematics
+- :mod:`m2d.stochastic` row-stochastic matrices (Definition 21.2): validation, normalising,
+                        total variation, editing one row.
+- :mod:`m2d.markov`     Markov chains (Definitions 21.1-21.4, Theorems 21.1-21.2): ``MarkovChain``
+                        with cached structure, stationary distribution, mixing, sampling.
+- :mod:`m2d.example_chains`  the book's example chains (Illiac-style, stepwise, fifths, reducible,
+                        the toy {C, E, G} chain, Example 21.1's pentatonic chain).
+- :mod:`m2d.ngram`      chains estimated from corpora: k-th order counts (``NGramModel``), the
+                        order sweep of Proposition 21.1, bits per note, copying measures, style.
+- :mod:`m2d.attention`  softmax attention as a content-dependent stochastic matrix (Part II) and
+                        its quadratic cost, measured and in bytes.
+- :mod:`m2d.diffusion`  DDPM on numpy arrays, a package: ``schedule`` (``NoiseSchedule``,
+                        Definitions 21.8-21.9), ``forward`` (Theorems 21.4-21.5), ``reverse``
+                        (Definition 21.10, the ELBO), ``score`` (Definition 21.11, Theorem 21.6).
+- :mod:`m2d.models`     the small torch models (transformer, lstm, melody_lm, unet, ddpm, sampling,
+                        code_lm, neural_ngram, common).
+
+Showing it
+- :mod:`m2d.plotting`   piano rolls, matrix heatmaps, probability bars, patch grids, the timeline
+                        (libfmp convention: ``ax=None`` makes the figure; ``(fig, ax, artist)``).
+- :mod:`m2d.players`    embedded audio players (MP3 data URIs) and the listen check.
+- :mod:`m2d.tables`     Markdown tables and numbers for readers.
+- :mod:`m2d.history`    the timeline 1906-2024 as data.
+- :mod:`m2d.widgets`    the ipywidgets; :mod:`m2d.static` their kernel-free frame players.
+
+Infrastructure
+- :mod:`m2d.cache`      the versioned on-disk cache: keys, content fingerprints, arrays, timings.
+- :mod:`m2d.rng`        the ``rng`` convention (an integer seed or a numpy Generator).
+- :mod:`m2d.threads`    thread limits for small work on a shared machine.
 """
 
 __version__ = "0.1.0"

@@ -1,12 +1,18 @@
 """Part II: scaled dot-product attention as a content-dependent stochastic matrix
-(Definitions 21.5-21.7, Theorem 21.3), on numpy arrays.
+(Definitions 21.5-21.7, Theorem 21.3), on numpy arrays, checked against torch; and what it costs
+(Limit 2): measured time and memory against the sequence length, and the memory of the n x n
+weights for long audio-token sequences.
 
-Notebook: notebooks/02_attention.ipynb
+Notebook: notebooks/02_attention.ipynb, notebooks/05_landscape.ipynb
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from m2d.threads import one_blas_thread
 
 
 def softmax(x, axis: int = -1) -> np.ndarray:
@@ -162,6 +168,79 @@ def multi_head_attention(X, W_q, W_k, W_v, W_o, n_heads: int, mask=None
     return concat @ W_o, weights
 
 
+def difference_to_torch(Q, K, V, mask=None) -> float:
+    """max |Attention(Q, K, V) - torch's| : :func:`scaled_dot_product_attention` (Definition 21.6)
+    against ``torch.nn.functional.scaled_dot_product_attention`` on the same float64 inputs.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        Q, K, V (np.ndarray): as for :func:`scaled_dot_product_attention`
+        mask (np.ndarray of bool or None): True = keep
+    Returns:
+        error (float): largest absolute difference of the outputs (rounding only: ~1e-16)
+    Raises:
+        ValueError: as :func:`scaled_dot_product_attention`
+    """
+    import torch
+
+    out, _ = scaled_dot_product_attention(Q, K, V, mask=mask)
+    t = [torch.tensor(np.asarray(a, dtype=float)) for a in (Q, K, V)]
+    ref = torch.nn.functional.scaled_dot_product_attention(
+        *t, attn_mask=None if mask is None else torch.tensor(np.asarray(mask)))
+    return float(np.abs(out - ref.numpy()).max())
+
+
+def torch_mha_weights(mha) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(W_q, W_k, W_v, W_o) of a ``torch.nn.MultiheadAttention`` in the layout of
+    :func:`multi_head_attention` (Definition 21.7): ``in_proj_weight`` split into three (E, E)
+    blocks, each transposed, and ``W_o = out_proj.weight.T``.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        mha (torch.nn.MultiheadAttention): built with ``bias=False`` and equal q/k/v sizes
+    Returns:
+        W_q, W_k, W_v, W_o (np.ndarray): float64, shape (E, E)
+    Raises:
+        ValueError: a module with biases or separate q/k/v projection weights
+    """
+    if mha.in_proj_weight is None:
+        raise ValueError("mha has separate q/k/v projections (kdim/vdim differ from embed_dim)")
+    if mha.in_proj_bias is not None or mha.out_proj.bias is not None:
+        raise ValueError("mha has biases; Definition 21.7 has none: build it with bias=False")
+    E = mha.embed_dim
+    W_in = mha.in_proj_weight.detach().double().numpy()
+    W_o = mha.out_proj.weight.detach().double().numpy().T
+    return W_in[:E].T, W_in[E:2 * E].T, W_in[2 * E:].T, W_o
+
+
+def compare_with_torch_mha(X, mha, mask=None) -> dict[str, np.ndarray | float]:
+    """:func:`multi_head_attention` (Definition 21.7) with the weights of a torch
+    ``nn.MultiheadAttention`` (:func:`torch_mha_weights`), against that module's own output.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        X (np.ndarray): one sequence of token embeddings, shape (n, E)
+        mha (torch.nn.MultiheadAttention): ``bias=False``, ``batch_first=True``
+        mask (np.ndarray of bool or None): (n, n), True = keep (e.g. :func:`causal_mask`)
+    Returns:
+        result (dict): ``output`` (n, E) and ``weights`` (heads, n, n) of ours,
+        ``max_output_error`` and ``max_weight_error`` (largest absolute differences to torch)
+    Raises:
+        ValueError: X not 2-D, or as :func:`torch_mha_weights` / :func:`multi_head_attention`
+    """
+    import torch
+
+    X = _check_matrix("X", X, 2)
+    out, w = multi_head_attention(X, *torch_mha_weights(mha), mha.num_heads, mask=mask)
+    x = torch.tensor(X[None], dtype=next(mha.parameters()).dtype)
+    with torch.no_grad():
+        ref, ref_w = mha(x, x, x, need_weights=True, average_attn_weights=False,
+                         attn_mask=None if mask is None else torch.tensor(~np.asarray(mask)))
+    return {"output": out, "weights": w,
+            "max_output_error": float(np.abs(out - ref[0].numpy()).max()),
+            "max_weight_error": float(np.abs(w - ref_w[0].numpy()).max())}
+
+
 def stochasticity(A, axis: int = -1) -> tuple[float, float]:
     """How far A is from a strictly positive row-stochastic matrix (Theorem 21.3):
     (min_{i,j} A_ij, max_i |sum_j A_ij - 1|).
@@ -285,18 +364,8 @@ def attention_cost(ns, d_k: int = 64, reps: int = 3, rng: np.random.Generator | 
     if ns.size == 0 or ns.min() < 1 or d_k < 1 or reps < 1:
         raise ValueError("lengths, d_k and reps must be positive")
     rng = np.random.default_rng(rng)
-    with _one_blas_thread():
+    with one_blas_thread():
         return _attention_cost(ns, d_k, reps, rng)
-
-
-def _one_blas_thread():
-    import contextlib
-
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional (installed with scikit-learn, which librosa needs)
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _attention_cost(ns: np.ndarray, d_k: int, reps: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -339,3 +408,55 @@ def loglog_slope(x, y) -> float:
     if np.any(x <= 0) or np.any(y <= 0):
         raise ValueError("log-log fit needs positive x and y")
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+# --------------------------------------------------------------------------------------------------
+# Limit 2: attention memory over long audio-token sequences
+
+
+def codec_sequence_length(seconds: float, frame_rate: float = 50.0, n_codebooks: int = 4,
+                          interleaved: bool = True) -> int:
+    """Length n of the token sequence a Transformer attends over for ``seconds`` of audio from a codec
+    with ``frame_rate`` frames per second and ``n_codebooks`` residual codebooks per frame: one step
+    per frame when the codebooks are predicted in parallel (MusicGen's delay pattern), one step per
+    token (n = seconds x frame_rate x codebooks) when they are flattened into one sequence.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Raises:
+        ValueError: non-positive seconds, frame rate or number of codebooks
+    """
+    if seconds <= 0 or frame_rate <= 0 or n_codebooks < 1:
+        raise ValueError("seconds, frame_rate and n_codebooks must be positive")
+    frames = math.ceil(seconds * frame_rate)
+    return frames if interleaved else frames * int(n_codebooks)
+
+
+def attention_matrix_bytes(n: int, n_heads: int = 1, n_layers: int = 1, bytes_per_value: int = 4,
+                           batch: int = 1) -> int:
+    """Memory of the materialised attention weights A = softmax(Q K^T / sqrt(d_k)) (Definition 21.6):
+    one n x n matrix per head, layer and sequence, i.e. n^2 x heads x layers x batch x bytes.
+
+    (Memory-efficient kernels such as FlashAttention avoid storing A but still do the O(n^2) work.)
+
+    Notebook: notebooks/05_landscape.ipynb
+    Raises:
+        ValueError: non-positive arguments
+    """
+    if min(n, n_heads, n_layers, bytes_per_value, batch) < 1:
+        raise ValueError("n, n_heads, n_layers, bytes_per_value and batch must be positive")
+    return int(n) ** 2 * int(n_heads) * int(n_layers) * int(bytes_per_value) * int(batch)
+
+
+def fit_quadratic_memory(ns, peak_bytes) -> float:
+    """Least-squares c in peak_bytes ~ c n^2 (through the origin): bytes per attention-score entry
+    measured by Part II's :func:`m2d.attention.attention_cost`.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Raises:
+        ValueError: fewer than one pair, non-positive values
+    """
+    n = np.asarray(ns, dtype=float)
+    y = np.asarray(peak_bytes, dtype=float)
+    if n.shape != y.shape or n.size < 1 or np.any(n <= 0) or np.any(y <= 0):
+        raise ValueError("need positive (n, bytes) pairs of equal length")
+    return float((n**2 @ y) / (n**4).sum())

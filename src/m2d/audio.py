@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from m2d.rng import as_generator
+
 #: Sample rate used throughout the book (Hz).
 SR = 22050
 #: Mel-spectrogram settings shared by Part III and the landscape chapter.
@@ -123,39 +125,6 @@ def encode_mp3(y: np.ndarray, sr: int = SR) -> bytes:
     return buf.getvalue()
 
 
-class Player:
-    """An audio player for notebooks and the HTML book: the sound embedded as an MP3 data URI
-    (works offline; a tenth of the size of IPython's WAV). ``signal``/``sr`` keep the samples."""
-
-    def __init__(self, y: np.ndarray, sr: int = SR):
-        self.signal = np.asarray(y, dtype=np.float32)
-        self.sr = sr
-        self.data = encode_mp3(self.signal, sr)
-
-    def _repr_html_(self) -> str:
-        import base64
-
-        b64 = base64.b64encode(self.data).decode()
-        return (f'<audio controls preload="metadata"><source src="data:audio/mpeg;base64,{b64}" '
-                f'type="audio/mpeg"></audio>')
-
-
-def play(y: np.ndarray, sr: int = SR) -> Player:
-    """An audio player for signal ``y`` (embedded MP3; works offline and in the HTML book).
-
-    The signal is not re-normalised, so relative loudness between players is kept; it must lie
-    in [-1, 1].
-    Raises:
-        ValueError: non-finite samples or samples outside [-1, 1]
-    """
-    return Player(y, sr)
-
-
-def play_melody(pitches, durations=0.5, tempo: float = 120.0, sr: int = SR):
-    """Synthesize a melody (:func:`synthesize`) and return its audio player."""
-    return play(synthesize(pitches, durations, tempo=tempo, sr=sr), sr=sr)
-
-
 def audio_stats(y: np.ndarray, sr: int = SR) -> dict[str, float]:
     """Listen-check figures: duration (s), RMS, peak and fraction of clipped samples."""
     y = np.asarray(y, dtype=float)
@@ -195,7 +164,8 @@ def db_to_power(s_db: np.ndarray) -> np.ndarray:
     return 10.0 ** (np.asarray(s_db, dtype=float) / 10.0)
 
 
-def mel_to_audio(mel_power: np.ndarray, sr: int = SR, n_iter: int = 32, seed: int = 0) -> np.ndarray:
+def mel_to_audio(mel_power: np.ndarray, sr: int = SR, n_iter: int = 32,
+                 rng: int | np.random.Generator = 0) -> np.ndarray:
     """Invert a power mel-spectrogram to sound: mel -> STFT magnitude (NNLS) -> Griffin-Lim.
 
     Same as ``librosa.feature.inverse.mel_to_audio`` (``mel_to_stft`` then ``griffinlim``) with the
@@ -205,7 +175,7 @@ def mel_to_audio(mel_power: np.ndarray, sr: int = SR, n_iter: int = 32, seed: in
         mel_power (np.ndarray): shape (n_mels, frames), non-negative
         sr (int): sample rate
         n_iter (int): Griffin-Lim iterations
-        seed (int): seed of the random initial phase (reproducible audio)
+        rng (int or np.random.Generator): seed of the random initial phase (reproducible audio)
     Returns:
         y (np.ndarray): float32 signal, length about frames * HOP
     Raises:
@@ -222,7 +192,7 @@ def mel_to_audio(mel_power: np.ndarray, sr: int = SR, n_iter: int = 32, seed: in
         m, sr=sr, n_fft=N_FFT, power=2.0, fmin=FMIN, fmax=FMAX
     )
     y = librosa.griffinlim(stft_mag, n_iter=n_iter, hop_length=HOP, n_fft=N_FFT,
-                           random_state=np.random.default_rng(seed))
+                           random_state=as_generator(rng))
     peak = np.abs(y).max(initial=0.0)
     return (y * (0.8 / peak) if peak > 0 else y).astype(np.float32)
 

@@ -8,6 +8,11 @@ Builds are serialised across processes by a lock file beside the artefact: when 
 once (``tools/execute_parallel.py``) and need the same model, one trains it and the other waits and
 loads it.
 
+Keys: :func:`cache_key` hashes JSON-able parts; :func:`fingerprint` hashes content (arrays, torch
+models, melodies given as arrays) for the parts that are data. Arrays are stored with
+:func:`cached_arrays` / :func:`cached_array` (``.npz`` / ``.npy``, never pickled), models with
+:func:`m2d.models.common.load_or_train`.
+
 Notebook: all chapters
 """
 
@@ -17,11 +22,14 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+
+import numpy as np
 
 T = TypeVar("T")
 
@@ -131,3 +139,129 @@ def dump_json(obj: Any, path: Path) -> None:
 def load_json(path: Path) -> Any:
     """Read JSON (helper for :func:`cached`)."""
     return json.loads(path.read_text())
+
+
+def fingerprint(*parts: Any) -> str:
+    """Stable 16-hex-digit hash of the *content* of ``parts``: a cache-key part for data and models.
+
+    numpy arrays and torch tensors contribute dtype, shape and bytes; a torch module its state dict
+    (names, shapes, values), so anything computed from a trained model can be keyed by its weights
+    whatever configuration produced them; lists, tuples and dicts are walked (dict keys sorted);
+    strings, numbers and other JSON-able values contribute their JSON text.
+
+    Notebook: all chapters
+    Args:
+        *parts: arrays, tensors, modules, containers of them, or JSON-able values
+    Returns:
+        key (str): hex digest prefix
+    """
+    h = hashlib.sha256()
+    for p in parts:
+        _feed(h, p)
+    return h.hexdigest()[:16]
+
+
+def _feed(h, obj: Any) -> None:
+    if isinstance(obj, np.ndarray) or type(obj).__module__.startswith("torch"):
+        if hasattr(obj, "state_dict"):  # a torch module: its weights
+            h.update(b"module(")
+            for name, v in sorted(obj.state_dict().items()):
+                h.update(name.encode())
+                _feed(h, v)
+            h.update(b")")
+            return
+        a = obj.detach().cpu().numpy() if hasattr(obj, "detach") else obj
+        a = np.ascontiguousarray(a)
+        h.update(f"array({a.dtype.str},{a.shape})".encode())
+        h.update(a.tobytes())
+    elif isinstance(obj, (list, tuple)):
+        h.update(b"[")
+        for v in obj:
+            _feed(h, v)
+        h.update(b"]")
+    elif isinstance(obj, dict):
+        h.update(b"{")
+        for k in sorted(obj, key=str):
+            h.update(json.dumps(str(k)).encode())
+            _feed(h, obj[k])
+        h.update(b"}")
+    else:
+        h.update(json.dumps(obj, sort_keys=True, default=str).encode())
+        h.update(b";")
+
+
+def cached_arrays(name: str, key_parts: Any, build: Callable[[], dict[str, Any]], version: int = 1,
+                  check: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """A dict of numpy arrays and floats computed once by ``build`` and kept in the cache as an
+    ``.npz`` (no pickles): e.g. samples together with the time it took to draw them. Timings loaded
+    from the cache are those measured when the entry was built.
+
+    Notebook: notebooks/03_diffusion.ipynb, notebooks/05_landscape.ipynb
+    Args:
+        name (str): cache-file prefix
+        key_parts: everything the result depends on (JSON-able; use :func:`fingerprint` for data)
+        build (callable): returns {name: np.ndarray or float}
+        version (int): bump when the meaning of the result changes
+        check (callable or None): raises on a loaded dict that is malformed (it is then rebuilt)
+    Returns:
+        result (dict): arrays as built; 0-d entries come back as float
+    """
+    key = cache_key(version, key_parts)
+
+    def dump(obj: dict[str, Any], path: Path) -> None:
+        with open(path, "wb") as f:
+            np.savez(f, **{k: np.asarray(v) for k, v in obj.items()})
+
+    def load(path: Path) -> dict[str, Any]:
+        with np.load(path, allow_pickle=False) as z:
+            out = {k: (float(z[k]) if z[k].ndim == 0 else z[k]) for k in z.files}
+        if check is not None:
+            check(out)
+        return out
+
+    out = cached(name, key, build, dump, load, suffix="npz")
+    return {k: (float(v) if np.ndim(v) == 0 else v) for k, v in out.items()}
+
+
+def cached_array(name: str, key_parts: Any, build: Callable[[], np.ndarray], version: int = 1
+                 ) -> np.ndarray:
+    """One numpy array computed once by ``build`` and kept in the cache as an ``.npy`` (no pickles).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        name (str): cache-file prefix
+        key_parts: everything the array depends on (JSON-able)
+        build (callable): returns the array
+        version (int): bump when the meaning of the result changes
+    Returns:
+        array (np.ndarray)
+    """
+    def dump(arr: np.ndarray, path: Path) -> None:
+        with open(path, "wb") as f:
+            np.save(f, np.asarray(arr), allow_pickle=False)
+
+    def load(path: Path) -> np.ndarray:
+        return np.load(path, allow_pickle=False)
+
+    return cached(name, cache_key(version, key_parts), build, dump, load, suffix="npy")
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    """``(fn(), wall-clock seconds)``: how long one call took (the generation-time tables)."""
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def cached_timed(name: str, key_parts: Any, fn: Callable[[], np.ndarray], version: int = 1
+                 ) -> tuple[np.ndarray, float]:
+    """``(fn(), seconds)`` computed once and cached (:func:`cached_arrays`): a generated array
+    together with the wall-clock time its computation took when the entry was built.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Returns:
+        result (np.ndarray), seconds (float)
+    """
+    out = cached_arrays(name, key_parts, lambda: dict(zip(("result", "seconds"), timed(fn), strict=True)),
+                        version=version)
+    return out["result"], out["seconds"]

@@ -1,4 +1,8 @@
-"""Figures shared by the chapters: piano rolls and labelled matrix heatmaps (matplotlib).
+"""Figures shared by the chapters: piano rolls, labelled matrix heatmaps, probability bars,
+spectrogram patch grids and the timeline (matplotlib).
+
+Every helper follows libfmp's convention: ``ax=None`` (or ``axes=None``) creates the figure, and
+each returns ``(fig, ax, artist)`` so a cell can keep drawing on the same axes.
 
 Notebook: every chapter
 """
@@ -9,28 +13,42 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from m2d.markov import PITCH_CLASSES
+from m2d.pitch import PITCH_CLASSES, midi_name
 
 
-def midi_name(m: int) -> str:
-    """Scientific pitch name of a MIDI number, e.g. 60 -> 'C4'."""
-    return f"{PITCH_CLASSES[int(m) % 12]}{int(m) // 12 - 1}"
+def _axes(ax, figsize: tuple[float, float]):
+    """``(fig, ax)``: a new figure with one axes when ``ax`` is None, else ``ax``'s figure."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=figsize)
+        return fig, ax
+    return ax.figure, ax
 
 
-def piano_roll(ax, pitches, durations=0.5, color: str = "C0", title: str | None = None):
+def piano_roll(pitches, durations=0.5, *, ax=None, color: str = "C0", title: str | None = None,
+               figsize: tuple[float, float] = (10, 2.5)):
     """Draw a melody as a piano roll: one bar per note, time in quarter notes, pitch on the y axis.
 
     Args:
-        ax (matplotlib.axes.Axes): where to draw
         pitches (array of int): MIDI numbers
         durations (array of float or float): quarter notes per note
+        ax (matplotlib.axes.Axes or None): where to draw; None creates a figure
+        color (str): bar colour
+        title (str or None): axes title
+        figsize (tuple): size of a new figure
     Returns:
-        ax
+        fig, ax, bars (matplotlib.container.BarContainer)
+    Raises:
+        ValueError: no notes
     """
     p = np.asarray(pitches, dtype=int)
+    if p.size == 0:
+        raise ValueError("pitches is empty: a piano roll needs at least one note")
     d = np.broadcast_to(np.asarray(durations, dtype=float), p.shape)
+    fig, ax = _axes(ax, figsize)
     onsets = np.concatenate([[0.0], np.cumsum(d)[:-1]])
-    ax.barh(p, d, left=onsets, height=0.8, color=color, edgecolor="k", linewidth=0.3)
+    bars = ax.barh(p, d, left=onsets, height=0.8, color=color, edgecolor="k", linewidth=0.3)
     lo, hi = p.min() - 1, p.max() + 1
     ticks = [m for m in range(lo, hi + 1) if m % 12 in (0, 4, 7)]
     ax.set_yticks(ticks, [midi_name(m) for m in ticks])
@@ -40,7 +58,7 @@ def piano_roll(ax, pitches, durations=0.5, color: str = "C0", title: str | None 
     ax.grid(axis="y", alpha=0.3)
     if title:
         ax.set_title(title)
-    return ax
+    return fig, ax, bars
 
 
 def note_rectangles(pitches, durations=0.5) -> list[np.ndarray]:
@@ -53,15 +71,23 @@ def note_rectangles(pitches, durations=0.5) -> list[np.ndarray]:
             for a, w, m in zip(t0, d, p, strict=True)]
 
 
-def matrix_heatmap(ax, M, labels: Sequence[str] | None = None, title: str | None = None,
+def matrix_heatmap(M, labels: Sequence[str] | None = None, *, ax=None, title: str | None = None,
                    annotate: bool | None = None, vmax: float | None = None, cmap: str = "viridis",
-                   xlabel: str = "next", ylabel: str = "current"):
+                   xlabel: str = "next", ylabel: str = "current",
+                   figsize: tuple[float, float] = (4.5, 4)):
     """Heatmap of a (stochastic) matrix with row/column labels; small matrices get their numbers.
 
+    Args:
+        M (array): matrix, shape (r, c)
+        labels (sequence of str or None): state names for rows and columns
+        ax (matplotlib.axes.Axes or None): where to draw; None creates a figure
+        annotate (bool or None): print the entries (default: when the matrix is at most 6 x 6)
+        vmax (float or None): top of the colour scale (default: the largest entry)
     Returns:
-        image (matplotlib.image.AxesImage)
+        fig, ax, image (matplotlib.image.AxesImage)
     """
     M = np.asarray(M, dtype=float)
+    fig, ax = _axes(ax, figsize)
     im = ax.imshow(M, cmap=cmap, vmin=0, vmax=vmax if vmax is not None else max(M.max(), 1e-12))
     if labels is not None:
         ax.set_xticks(range(M.shape[1]), labels[: M.shape[1]])
@@ -77,18 +103,102 @@ def matrix_heatmap(ax, M, labels: Sequence[str] | None = None, title: str | None
                     color="w" if v < 0.6 * hi else "k", fontsize=9)
     if title:
         ax.set_title(title)
-    return im
+    return fig, ax, im
 
 
-def distribution_bars(ax, p, labels: Sequence[str] = PITCH_CLASSES, color: str = "C1",
+def distribution_bars(p, labels: Sequence[str] = PITCH_CLASSES, *, ax=None, color: str = "C1",
                       title: str | None = None, width: float = 0.8, offset: float = 0.0,
-                      label: str | None = None):
-    """Bar chart of a probability vector over labelled states."""
+                      label: str | None = None, figsize: tuple[float, float] = (6, 2.5)):
+    """Bar chart of a probability vector over labelled states.
+
+    Returns:
+        fig, ax, bars (matplotlib.container.BarContainer)
+    """
     p = np.asarray(p, dtype=float)
+    fig, ax = _axes(ax, figsize)
     x = np.arange(p.size)
-    ax.bar(x + offset, p, width=width, color=color, label=label)
+    bars = ax.bar(x + offset, p, width=width, color=color, label=label)
     ax.set_xticks(x, labels[: p.size])
     ax.set_ylabel("probability")
     if title:
         ax.set_title(title)
-    return ax
+    return fig, ax, bars
+
+
+def show_patches(patches: np.ndarray, titles: Sequence[str] | None = None, *, axes=None,
+                 fontsize: int = 8):
+    """Draw spectrogram patches (model units, clipped to [-1, 1]) as images, low mel bands at the
+    bottom, one per axes; spare axes are switched off.
+
+    Notebook: notebooks/03_diffusion.ipynb, notebooks/05_landscape.ipynb
+    Args:
+        patches (np.ndarray): (n, n_mels, frames), or (n, 1, n_mels, frames)
+        titles (sequence of str or None): one title per patch
+        axes (array of Axes or None): where to draw; None creates one row of n axes
+        fontsize (int): title size
+    Returns:
+        fig, axes (np.ndarray of Axes), images (list of matplotlib.image.AxesImage)
+    """
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        n = len(patches)
+        fig, axes = plt.subplots(1, n, figsize=(2.2 * n, 2.2), squeeze=False)
+    axes = np.asarray(axes, dtype=object)
+    fig = axes.flat[0].figure
+    images = []
+    for i, ax in enumerate(axes.flat):
+        if i >= len(patches):
+            ax.axis("off")
+            continue
+        images.append(ax.imshow(np.clip(np.squeeze(patches[i]), -1, 1), origin="lower",
+                                aspect="auto", cmap="magma", vmin=-1, vmax=1,
+                                interpolation="nearest"))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=fontsize)
+    return fig, axes, images
+
+
+def plot_timeline(milestones=None, *, ax=None, figsize: tuple[float, float] = (12, 4.2)):
+    """Draw the milestones of :data:`m2d.history.TIMELINE` in order, evenly spaced (1906-1957
+    would otherwise squeeze 2017-2024 into a corner), alternating above/below the axis, coloured
+    by the chapter that shows them.
+
+    Notebook: book/timeline.md
+    Args:
+        milestones (sequence of Milestone or None): default the whole timeline
+        ax (matplotlib.axes.Axes or None): where to draw; None creates a figure
+    Returns:
+        fig, ax, markers (list of Line2D, one per milestone)
+    """
+    import textwrap
+
+    from matplotlib.lines import Line2D
+
+    from m2d.history import CHAPTER_COLORS, TIMELINE
+
+    milestones = TIMELINE if milestones is None else milestones
+    fig, ax = _axes(ax, figsize)
+    ax.axhline(0, color="k", lw=1)
+    markers = []
+    for i, m in enumerate(milestones):
+        h = (1.0 + 0.5 * (i % 2 == 0)) * (1 if i % 2 == 0 else -1)
+        c = CHAPTER_COLORS.get(m.chapter, "gray")
+        ax.plot([i, i], [0, h], color=c, lw=1)
+        markers += ax.plot(i, 0, "o", color=c, ms=8)
+        label = textwrap.fill(m.development, 16)
+        ax.annotate(f"{m.year}\n{label}", (i, h), ha="center", va="bottom" if h > 0 else "top",
+                    fontsize=8, color=c)
+    ax.set_xlim(-0.7, len(milestones) - 0.3)
+    ax.set_ylim(-3.0, 3.3)
+    ax.set_xticks(range(len(milestones)), [str(m.year) for m in milestones])
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    handles = [Line2D([], [], color=c, marker="o", ls="", label=f"shown in {name}")
+               for name, c in CHAPTER_COLORS.items()]
+    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False, ncol=4,
+              bbox_to_anchor=(0, -0.28))
+    return fig, ax, markers

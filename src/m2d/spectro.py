@@ -14,14 +14,13 @@ Notebook: notebooks/03_diffusion.ipynb
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from m2d import audio, cache
+from m2d.rng import as_generator
 
 #: Bumped whenever the patch extraction below changes what it returns (invalidates the cache).
 SPECTRO_VERSION = 1
@@ -137,18 +136,10 @@ def load_patches(split: str = "train", config: PatchConfig = PatchConfig(),
         raise ValueError(f"unknown split {split!r}; choose 'train', 'val' or 'test'")
     melodies = corpus.load_split(source)[split][: config.max_melodies]
     stride = config.stride if split == "train" else config.frames
-    key = cache.cache_key(SPECTRO_VERSION, librosa.__version__, config.as_dict(), split,
-                          [m.id for m in melodies], audio.N_MELS, audio.HOP, audio.N_FFT)
-
-    def dump(arr: np.ndarray, path: Path) -> None:
-        with open(path, "wb") as f:
-            np.save(f, arr, allow_pickle=False)
-
-    def load(path: Path) -> np.ndarray:
-        return np.load(path, allow_pickle=False)
-
-    k = cache.cached(f"patches-{source}-{split}", key, lambda: _extract(melodies, config, stride), dump,
-                     load, suffix="npy")
+    key_parts = [librosa.__version__, config.as_dict(), split, [m.id for m in melodies], audio.N_MELS,
+                 audio.HOP, audio.N_FFT]
+    k = cache.cached_array(f"patches-{source}-{split}", key_parts, lambda: _extract(melodies, config, stride),
+                           version=SPECTRO_VERSION)
     return (k.astype(np.float32) * (2.0 / (2**config.bits - 1)) - 1.0).astype(np.float32)
 
 
@@ -173,7 +164,7 @@ def stft_phase(y: np.ndarray) -> np.ndarray:
 
 
 def fast_mel_to_audio(mel_power: np.ndarray, phase: np.ndarray | None = None, n_iter: int = 0,
-                      seed: int = 0, peak: float = 0.8) -> np.ndarray:
+                      rng: int | np.random.Generator = 0, peak: float = 0.8) -> np.ndarray:
     """Invert a power mel-spectrogram quickly: |X| = sqrt(max(B^+ M, 0)), then an inverse STFT.
 
     B^+ is the pseudo-inverse of the mel basis (:func:`mel_pinv`). The phase is ``phase`` when given
@@ -186,7 +177,7 @@ def fast_mel_to_audio(mel_power: np.ndarray, phase: np.ndarray | None = None, n_
         mel_power (np.ndarray): shape (n_mels, frames), non-negative
         phase (np.ndarray or None): shape (N_FFT/2 + 1, frames)
         n_iter (int): Griffin-Lim iterations (0 keeps the initial phase)
-        seed (int): seed of the random phase
+        rng (int or np.random.Generator): seed of the random phase
         peak (float): output peak amplitude (the signal is peak-normalised, so it never clips)
     Returns:
         y (np.ndarray): float32 signal of length (frames - 1) * HOP
@@ -204,7 +195,7 @@ def fast_mel_to_audio(mel_power: np.ndarray, phase: np.ndarray | None = None, n_
         raise ValueError(f"n_iter must be >= 0, got {n_iter}")
     mag = np.sqrt(np.maximum(mel_pinv() @ m, 0.0))
     if phase is None:
-        phase = np.random.default_rng(seed).uniform(-np.pi, np.pi, size=mag.shape)
+        phase = as_generator(rng).uniform(-np.pi, np.pi, size=mag.shape)
     elif phase.shape != mag.shape:
         raise ValueError(f"phase shape {phase.shape} does not match the STFT shape {mag.shape}")
     length = (m.shape[1] - 1) * audio.HOP
@@ -217,7 +208,8 @@ def fast_mel_to_audio(mel_power: np.ndarray, phase: np.ndarray | None = None, n_
     return (y * (peak / top) if top > 0 else y).astype(np.float32)
 
 
-def unit_to_audio(x: np.ndarray, phase: np.ndarray | None = None, n_iter: int = 0, seed: int = 0,
+def unit_to_audio(x: np.ndarray, phase: np.ndarray | None = None, n_iter: int = 0,
+                  rng: int | np.random.Generator = 0,
                   griffin_lim: bool = False) -> np.ndarray:
     """Sound of a patch in model units: x -> dB (:func:`unit_to_db`) -> power -> :func:`fast_mel_to_audio`.
 
@@ -228,7 +220,7 @@ def unit_to_audio(x: np.ndarray, phase: np.ndarray | None = None, n_iter: int = 
     Notebook: notebooks/03_diffusion.ipynb
     """
     power = audio.db_to_power(unit_to_db(x))
-    return fast_mel_to_audio(power, phase=phase, n_iter=32 if griffin_lim else n_iter, seed=seed)
+    return fast_mel_to_audio(power, phase=phase, n_iter=32 if griffin_lim else n_iter, rng=rng)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -315,49 +307,6 @@ class FeatureDistance:
 
 
 # --------------------------------------------------------------------------------------------------
-# listening
-
-
-def listen(y: np.ndarray, sr: int = audio.SR, min_rms: float = 0.01):
-    """An embedded player for y (:func:`m2d.audio.play`) after the book's listen check: non-empty,
-    RMS above ``min_rms`` (not silence) and no sample at full scale (no clipping).
-
-    Notebook: notebooks/03_diffusion.ipynb
-    Raises:
-        ValueError: naming the failed check
-    """
-    stats = audio.audio_stats(y, sr)
-    if stats["seconds"] <= 0:
-        raise ValueError("empty signal: nothing to play")
-    if stats["rms"] <= min_rms:
-        raise ValueError(f"signal is nearly silent (RMS {stats['rms']:.4f} <= {min_rms})")
-    if stats["clipped_fraction"] > 0:
-        raise ValueError(f"{stats['clipped_fraction']:.2%} of the samples clip at full scale")
-    return audio.play(y, sr)
-
-
-def players_html(rows: dict[str, Sequence[tuple[str, np.ndarray]]], sr: int = audio.SR) -> str:
-    """An HTML table of checked players (:func:`listen`): one row per label, one (caption, signal)
-    cell per column.
-
-    Notebook: notebooks/03_diffusion.ipynb
-    """
-    import html
-
-    out = ["<table style='border-collapse:collapse;font-size:13px'>"]
-    for label, cells in rows.items():
-        out.append(f"<tr><th style='text-align:left;padding:2px 8px'>{html.escape(label)}</th>")
-        for caption, y in cells:
-            player = listen(y, sr)._repr_html_()
-            player = player.replace("<audio controls", '<audio controls style="width:150px"')
-            out.append(f"<td style='padding:2px 4px;text-align:center'>{html.escape(caption)}<br>"
-                       f"{player}</td>")
-        out.append("</tr>")
-    out.append("</table>")
-    return "".join(out)
-
-
-# --------------------------------------------------------------------------------------------------
 # pictures
 
 
@@ -377,22 +326,79 @@ def excerpt(melody, seconds: float = 3.0, tempo: float = 120.0) -> tuple[np.ndar
     return y, audio.log_mel(y)
 
 
-def show_patches(axes, patches: np.ndarray, titles: Sequence[str] | None = None, fontsize: int = 8):
-    """Draw patches (model units, clipped to [-1, 1]) as images, low mel bands at the bottom, one per axis.
+def seam_jump(patches: np.ndarray, frame: int) -> np.ndarray:
+    """How abruptly each patch changes at a frame boundary: mean_f |x[f, frame] - x[f, frame - 1]|
+    (per patch). Real music changes smoothly except at onsets; a pasted-together patch jumps.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Raises:
+        ValueError: not 3-D or frame outside 1..F-1
+    """
+    x = np.asarray(patches, dtype=float)
+    if x.ndim != 3:
+        raise ValueError(f"patches must be (n, H, W), got shape {x.shape}")
+    if not 1 <= frame < x.shape[2]:
+        raise ValueError(f"frame must be in 1..{x.shape[2] - 1}, got {frame}")
+    return np.abs(x[:, :, frame] - x[:, :, frame - 1]).mean(axis=1)
+
+
+def patches_audio(patches: np.ndarray, n_iter: int = 32, gap: float = 0.15,
+                  rng: int = 0) -> np.ndarray:
+    """The sound of several spectrogram patches one after another: each patch (model units) is
+    inverted with :func:`unit_to_audio` (pseudo-inverse of the mel basis, ``n_iter`` Griffin-Lim
+    iterations, peak 0.8) and followed by ``gap`` seconds of silence.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        patches (np.ndarray): (n, n_mels, frames) in [-1, 1]
+        n_iter (int): Griffin-Lim iterations per patch
+        gap (float): seconds of silence after each patch, >= 0
+        rng (int): seed of the initial phases (patch i uses rng + i)
+    Returns:
+        y (np.ndarray): float32 signal at audio.SR, peak <= 0.8
+    Raises:
+        ValueError: not 3-D, empty, or negative gap
+    """
+    p = np.asarray(patches, dtype=np.float32)
+    if p.ndim != 3 or len(p) == 0:
+        raise ValueError(f"patches must be a non-empty (n, n_mels, frames) array, got shape {p.shape}")
+    if gap < 0:
+        raise ValueError(f"gap must be >= 0, got {gap}")
+    silence = np.zeros(int(round(gap * audio.SR)), dtype=np.float32)
+    parts = []
+    for i, x in enumerate(p):
+        parts += [unit_to_audio(x, n_iter=n_iter, rng=int(rng) + i), silence]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def frechet_baselines(fd, train: np.ndarray, ref: np.ndarray, samples: np.ndarray,
+                      label: str = "DDPM samples (1000 steps)", n_draws: int = 10,
+                      rng: int | np.random.Generator = 10) -> dict[str, tuple[float, float | None]]:
+    """Where a model's Frechet distance sits: the distance to ``ref`` of n = len(samples) real training
+    patches (mean and sd over ``n_draws`` draws: the floor), of real patches with added Gaussian noise
+    (sd 0.02 and 0.1, clipped), of the samples, and of pure noise N(0, I) clipped to [-1, 1].
 
     Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        fd (callable): fd(a, b) -> Frechet distance (:class:`m2d.spectro.FeatureDistance`)
+        train, ref (np.ndarray): training and reference patches (n, H, W)
+        samples (np.ndarray): the model's samples (n, H, W)
+        label (str): the samples' row name
+        n_draws (int): draws of real patches for the floor
+        rng (int or np.random.Generator): the draws and the noise
     Returns:
-        images (list of matplotlib.image.AxesImage)
+        rows (dict): name -> (distance, sd over draws or None), in the order above
     """
-    out = []
-    for i, ax in enumerate(np.ravel(axes)):
-        if i >= len(patches):
-            ax.axis("off")
-            continue
-        out.append(ax.imshow(np.clip(np.squeeze(patches[i]), -1, 1), origin="lower", aspect="auto",
-                             cmap="magma", vmin=-1, vmax=1, interpolation="nearest"))
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=fontsize)
-    return out
+    rng = as_generator(rng)
+    n = len(samples)
+    real_fd = [fd(train[rng.choice(len(train), n, replace=False)], ref) for _ in range(n_draws)]
+    real = train[rng.choice(len(train), n, replace=False)]
+    rows: dict[str, tuple[float, float | None]] = {f"real ({n} training patches)": (np.mean(real_fd),
+                                                                                   np.std(real_fd))}
+    for sd in (0.02, 0.1):
+        noisy = np.clip(real + sd * rng.standard_normal(real.shape), -1, 1)
+        rows[f"real + noise, sd {sd:g}"] = (fd(noisy, ref), None)
+    rows[label] = (fd(samples, ref), None)
+    rows["pure noise N(0, I)"] = (fd(np.clip(rng.standard_normal((n, *samples.shape[1:])), -1, 1), ref),
+                                  None)
+    return rows

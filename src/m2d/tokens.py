@@ -19,11 +19,12 @@ Notebook: notebooks/05_landscape.ipynb
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from m2d import audio, cache
+from m2d.rng import as_generator
+from m2d.threads import one_blas_thread
 
 #: Bumped whenever the codebook learning below changes what it returns (invalidates the cache).
 TOKENS_VERSION = 1
@@ -146,6 +147,17 @@ def decode_patches(codes: np.ndarray, codebook: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(decode(k, codebook).transpose(0, 2, 1))
 
 
+def reconstruct(patches: np.ndarray, codebook: np.ndarray) -> np.ndarray:
+    """The patches as the codec returns them: every frame replaced by its nearest codeword,
+    x_hat = mu_{c(x)} (:func:`encode_patches` then :func:`decode_patches`).
+
+    Notebook: notebooks/05_landscape.ipynb
+    Returns:
+        x_hat (np.ndarray): same shape as ``patches``
+    """
+    return decode_patches(encode_patches(patches, codebook), codebook)
+
+
 def distortion(X: np.ndarray, codebook: np.ndarray) -> float:
     """Mean squared reconstruction error per value, D = (1 / (n dim)) sum_i ||x_i - mu_{c(x_i)}||^2.
 
@@ -157,6 +169,29 @@ def distortion(X: np.ndarray, codebook: np.ndarray) -> float:
 
 # --------------------------------------------------------------------------------------------------
 # k-means
+
+
+def rate_distortion(X: np.ndarray, codebooks: dict[int, np.ndarray], db_per_unit: float = 55.0
+                    ) -> dict[str, np.ndarray]:
+    """The codec's rate-distortion curve on frames X: for each codebook size K, the rate log2 K bits
+    per frame and the distortion D(K) = E ||x - x_hat||^2 / d (:func:`distortion`), also as an RMS
+    error in dB (sqrt(D) times the dB width of one model unit).
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        X (np.ndarray): frames, shape (N, d)
+        codebooks (dict[int, np.ndarray]): size K -> (K, d) codebook
+        db_per_unit (float): dB per model unit ((DB_HI - DB_LO) / 2 for Part III's patches)
+    Returns:
+        curve (dict): arrays ``K``, ``bits``, ``mse``, ``rms_db`` in increasing K
+    Raises:
+        ValueError: no codebooks, or a codebook that does not fit X
+    """
+    if not codebooks:
+        raise ValueError("codebooks is empty")
+    sizes = np.array(sorted(int(k) for k in codebooks))
+    mse = np.array([distortion(X, codebooks[int(k)]) for k in sizes])
+    return {"K": sizes, "bits": np.log2(sizes), "mse": mse, "rms_db": np.sqrt(mse) * db_per_unit}
 
 
 def _plus_plus(x: np.ndarray, k: int, rng: np.random.Generator, start: np.ndarray | None) -> np.ndarray:
@@ -177,7 +212,7 @@ def _plus_plus(x: np.ndarray, k: int, rng: np.random.Generator, start: np.ndarra
     return np.asarray(centres, dtype=np.float32)
 
 
-def kmeans(X: np.ndarray, k: int, n_iter: int = 20, seed: int = 0,
+def kmeans(X: np.ndarray, k: int, n_iter: int = 20, rng: int | np.random.Generator = 0,
            init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Lloyd's k-means: alternate c_i = argmin_k ||x_i - mu_k||^2 and mu_k = mean{x_i : c_i = k},
     minimising D = (1 / (n dim)) sum_i ||x_i - mu_{c_i}||^2; neither step can increase D.
@@ -191,7 +226,7 @@ def kmeans(X: np.ndarray, k: int, n_iter: int = 20, seed: int = 0,
         X (np.ndarray): data, shape (n, dim), n >= k
         k (int): codebook size, >= 1
         n_iter (int): Lloyd iterations, >= 0 (stops early when no assignment changes)
-        seed (int): seed of the k-means++ draws
+        rng (int or np.random.Generator): seed of the k-means++ draws
         init (np.ndarray or None): starting codewords, shape (m, dim) with m <= k
     Returns:
         codebook (np.ndarray): float32, shape (k, dim)
@@ -206,7 +241,7 @@ def kmeans(X: np.ndarray, k: int, n_iter: int = 20, seed: int = 0,
         raise ValueError(f"need at least k = {k} data points, got {len(x)}")
     if n_iter < 0:
         raise ValueError(f"n_iter must be >= 0, got {n_iter}")
-    rng = np.random.default_rng(seed)
+    rng = as_generator(rng)
     if init is not None:
         init = _check_codebook(init, x.shape[1])
         if len(init) > k:
@@ -236,7 +271,8 @@ def kmeans(X: np.ndarray, k: int, n_iter: int = 20, seed: int = 0,
     return c, np.asarray(history)
 
 
-def grow_codebooks(X: np.ndarray, sizes: Sequence[int], n_iter: int = 20, seed: int = 0
+def grow_codebooks(X: np.ndarray, sizes: Sequence[int], n_iter: int = 20,
+                   rng: int | np.random.Generator = 0
                    ) -> dict[int, np.ndarray]:
     """Nested codebooks of increasing size: each one is :func:`kmeans` started from the previous
     (smaller) codebook plus k-means++ additions, so D(K) on X is non-increasing in K.
@@ -246,7 +282,7 @@ def grow_codebooks(X: np.ndarray, sizes: Sequence[int], n_iter: int = 20, seed: 
         X (np.ndarray): fitting frames, shape (n, dim)
         sizes (sequence of int): codebook sizes, strictly increasing, the largest <= n
         n_iter (int): Lloyd iterations per size
-        seed (int): seed of the k-means++ draws
+        rng (int or np.random.Generator): seed of the k-means++ draws (size i uses rng + i)
     Returns:
         codebooks (dict[int, np.ndarray]): size -> (size, dim) codebook
     Raises:
@@ -258,7 +294,8 @@ def grow_codebooks(X: np.ndarray, sizes: Sequence[int], n_iter: int = 20, seed: 
     out: dict[int, np.ndarray] = {}
     prev = None
     for i, k in enumerate(s):
-        prev, _ = kmeans(X, k, n_iter=n_iter, seed=seed + i, init=prev)
+        prev, _ = kmeans(X, k, n_iter=n_iter, init=prev,
+                          rng=rng + i if isinstance(rng, (int, np.integer)) else rng)
         out[k] = prev
     return out
 
@@ -268,7 +305,7 @@ def grow_codebooks(X: np.ndarray, sizes: Sequence[int], n_iter: int = 20, seed: 
 
 
 def book_codebooks(sizes: Sequence[int] = (2, 4, 8, 16, 32, 64, 128, 256, 512), n_fit: int = 60_000,
-                   n_iter: int = 20, seed: int = 0, patches: np.ndarray | None = None,
+                   n_iter: int = 20, rng: int = 0, patches: np.ndarray | None = None,
                    patch_stride: int | None = None) -> dict[int, np.ndarray]:
     """Nested codebooks learned on frames of Part III's training patches (cached on disk).
 
@@ -280,7 +317,8 @@ def book_codebooks(sizes: Sequence[int] = (2, 4, 8, 16, 32, 64, 128, 256, 512), 
         sizes (sequence of int): codebook sizes (strictly increasing)
         n_fit (int): number of frames k-means is fitted on
         n_iter (int): Lloyd iterations per size
-        seed (int): seed of the frame selection and of k-means++
+        rng (int): seed of the frame selection and of k-means++ (an integer: it is part of the
+            cache key)
         patches (np.ndarray or None): training patches; default ``spectro.load_patches("train")``
         patch_stride (int or None): frames per patch kept; default the PatchConfig stride
     Returns:
@@ -291,45 +329,25 @@ def book_codebooks(sizes: Sequence[int] = (2, 4, 8, 16, 32, 64, 128, 256, 512), 
     cfg = spectro.PatchConfig()
     stride = cfg.stride if patch_stride is None else int(patch_stride)
     p = spectro.load_patches("train", cfg) if patches is None else np.asarray(patches, dtype=np.float32)
-    key = cache.cache_key(TOKENS_VERSION, [int(v) for v in sizes], n_fit, n_iter, seed, stride,
-                          _fingerprint(p))
+    sizes = [int(v) for v in sizes]
 
-    def build() -> dict[int, np.ndarray]:
+    def build() -> dict[str, np.ndarray]:
         X = patch_frames(p, stride)
-        rng = np.random.default_rng(seed)
-        pick = rng.choice(len(X), size=min(n_fit, len(X)), replace=False)
-        with _one_blas_thread():  # on a shared machine, competing BLAS threads only slow k-means down
-            return grow_codebooks(X[np.sort(pick)], sizes, n_iter=n_iter, seed=seed)
+        pick = np.random.default_rng(rng).choice(len(X), size=min(n_fit, len(X)), replace=False)
+        with one_blas_thread():  # on a shared machine, competing BLAS threads only slow k-means down
+            books = grow_codebooks(X[np.sort(pick)], sizes, n_iter=n_iter, rng=rng)
+        return {str(k): v for k, v in books.items()}
 
-    def dump(obj: dict[int, np.ndarray], path: Path) -> None:
-        with open(path, "wb") as f:
-            np.savez(f, **{str(k): v for k, v in obj.items()})
-
-    def load(path: Path) -> dict[int, np.ndarray]:
-        with np.load(path, allow_pickle=False) as z:
-            out = {int(k): z[k] for k in z.files}
-        if sorted(out) != sorted(int(v) for v in sizes):
+    def check(found: dict[str, np.ndarray]) -> None:
+        if sorted(int(k) for k in found) != sorted(sizes):
             raise ValueError("cached codebooks have other sizes")
-        return out
+        for k, v in found.items():
+            if v.shape != (int(k), p.shape[1]) or not np.all(np.isfinite(v)):
+                raise ValueError(f"cached codebook {k} is malformed")
 
-    return cache.cached("codebooks", key, build, dump, load, suffix="npz")
-
-
-def _one_blas_thread():
-    """Context limiting numpy's BLAS to one thread (threadpoolctl), or doing nothing without it."""
-    import contextlib
-
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def _fingerprint(a: np.ndarray) -> str:
-    import hashlib
-
-    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()[:16]
+    found = cache.cached_arrays("codebooks", [sizes, n_fit, n_iter, rng, stride, cache.fingerprint(p)],
+                                build, version=TOKENS_VERSION, check=check)
+    return {int(k): v for k, v in found.items()}
 
 
 # --------------------------------------------------------------------------------------------------

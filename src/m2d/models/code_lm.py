@@ -15,7 +15,6 @@ Notebook: notebooks/05_landscape.ipynb
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -23,7 +22,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from m2d import cache
+from m2d.models.common import TrainConfig
 from m2d.models.transformer import MusicTransformer, TransformerConfig
+from m2d.rng import torch_generator
 
 #: Bumped whenever encoding or training below changes what a cached model would contain.
 CODE_VERSION = 1
@@ -135,7 +137,8 @@ def bits_per_token(model: CodeTransformer, codes: np.ndarray) -> float:
 
 
 @torch.no_grad()
-def sample(model: CodeTransformer, n: int, length: int, seed: int, temperature: float = 1.0,
+def sample(model: CodeTransformer, n: int, length: int, rng: int | np.random.Generator,
+           temperature: float = 1.0,
            prefix: np.ndarray | None = None, window: int | None = None) -> np.ndarray:
     """Sample c_t ~ p_theta(. | c_{<t}) left to right for n sequences at once (Definition 21.12).
 
@@ -148,7 +151,7 @@ def sample(model: CodeTransformer, n: int, length: int, seed: int, temperature: 
         model (CodeTransformer): trained model
         n (int): number of sequences, >= 1
         length (int): codes per sequence, >= 1
-        seed (int): seed of the draws (torch generator)
+        rng (int or np.random.Generator): seed of the draws (a torch generator)
         temperature (float): logits are divided by it (> 0)
         prefix (np.ndarray or None): (n, P) codes to continue, P <= length
         window (int or None): longest input the model sees
@@ -172,7 +175,7 @@ def sample(model: CodeTransformer, n: int, length: int, seed: int, temperature: 
             raise ValueError(f"prefix must have shape ({n}, P) with P <= {length}, got {p.shape}")
         out[:, : p.shape[1]] = p
         start = p.shape[1]
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch_generator(rng)
     model.eval()
     for t in range(start, length):
         # BOS then the last window - 1 codes (all of them while they fit): the output at the last
@@ -186,31 +189,42 @@ def sample(model: CodeTransformer, n: int, length: int, seed: int, temperature: 
     return out
 
 
+def sample_sets(model: CodeTransformer, n: int, length: int, n_sets: int = 10) -> dict[str, np.ndarray]:
+    """``n_sets`` sets of n sampled code sequences (seeds 0..n_sets-1, :func:`sample`), cached by the
+    model's weights (:func:`m2d.cache.fingerprint`); the first set is timed (single core), so the
+    generation-time tables quote the time measured when the entry was built.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Returns:
+        result (dict): ``codes`` int array (n_sets, n, length), ``seconds`` for the first set
+    Raises:
+        ValueError: n_sets < 1 (and whatever :func:`sample` rejects)
+    """
+    if n_sets < 1:
+        raise ValueError(f"n_sets must be >= 1, got {n_sets}")
+
+    def build() -> dict[str, np.ndarray | float]:
+        first, seconds = cache.timed(lambda: sample(model, n, length, rng=0))
+        rest = [sample(model, n, length, rng=s) for s in range(1, n_sets)]
+        return {"codes": np.stack([first, *rest]), "seconds": seconds}
+
+    out = cache.cached_arrays("code-lm-sample-sets", [cache.fingerprint(model), n, length, n_sets],
+                              build, version=CODE_VERSION)
+    out["codes"] = out["codes"].astype(np.int64)
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 # training
 
 
 @dataclass(frozen=True)
-class CodeTrainConfig:
-    """Optimisation settings: AdamW, linear warm-up, cosine decay; the epoch with the lowest
-    validation bits per token is kept.
-
-    Attributes:
-        epochs (int): passes over the training sequences
-        batch_size (int): sequences per step
-        lr (float): peak learning rate
-        weight_decay (float): AdamW weight decay
-        warmup_steps (int): linear warm-up steps
-        seed (int): seeds initialisation, dropout and the batch order
-        max_val (int): validation sequences scored after each epoch (the first ones)
-    """
+class CodeTrainConfig(TrainConfig):
+    """:class:`m2d.models.common.TrainConfig` for code sequences (3 epochs of 64 sequences per step
+    by default); ``max_val`` validation sequences (the first ones) are scored after each epoch."""
 
     epochs: int = 3
     batch_size: int = 64
-    lr: float = 3e-3
-    weight_decay: float = 0.05
-    warmup_steps: int = 50
-    seed: int = 0
     max_val: int = 256
 
 
@@ -253,14 +267,8 @@ def train_code_lm(model: CodeTransformer, train: np.ndarray, val: np.ndarray,
 
     return fit_sequence_model(model, epoch_batches, batch_loss, lambda: bits_per_token(model, va),
                               epochs=cfg.epochs, steps_per_epoch=-(-len(tr) // cfg.batch_size), lr=cfg.lr,
-                              weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, seed=cfg.seed,
+                              weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, rng=cfg.seed,
                               desc="code Transformer", progress=progress)
-
-
-def codes_fingerprint(codes: np.ndarray) -> str:
-    """Hash of a code array (part of a cache key)."""
-    c = np.ascontiguousarray(np.asarray(codes, dtype=np.int64))
-    return hashlib.sha256(c.tobytes() + str(c.shape).encode()).hexdigest()[:16]
 
 
 def load_or_train_code_lm(vocab_size: int, train: np.ndarray, val: np.ndarray,
@@ -278,8 +286,8 @@ def load_or_train_code_lm(vocab_size: int, train: np.ndarray, val: np.ndarray,
     from m2d.models.common import load_or_train, seed_everything
 
     key = {"code_version": CODE_VERSION, "vocab": int(vocab_size), "model_config": asdict(cfg),
-           "train_config": asdict(train_cfg), "train": codes_fingerprint(train),
-           "val": codes_fingerprint(np.asarray(val)[: train_cfg.max_val])}
+           "train_config": asdict(train_cfg), "train": cache.fingerprint(np.asarray(train, dtype=np.int64)),
+           "val": cache.fingerprint(np.asarray(val, dtype=np.int64)[: train_cfg.max_val])}
 
     def make() -> CodeTransformer:
         seed_everything(train_cfg.seed)

@@ -1,5 +1,5 @@
-"""Shared plumbing for the book's torch models: seeding, the maximum-likelihood training loop of the
-sequence models, and a versioned, corruption-safe weight cache.
+"""Shared plumbing for the book's torch models: seeding, parameter counts, the maximum-likelihood
+training loop of the sequence models, and a versioned, corruption-safe weight cache.
 
 A trained model is stored as ``<cache_dir>/<name>-<key>.pt`` holding ``{"state_dict": ...,
 "extra": ...}``; the key hashes (code version, config, data selection), so changing any of them
@@ -14,12 +14,37 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from m2d import cache
+from m2d.rng import torch_seed
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings of the sequence models (:func:`fit_sequence_model`): AdamW with linear
+    warm-up and cosine decay (:func:`warmup_cosine`); the epoch with the lowest validation bits is
+    kept. Each model's configuration adds what it needs (its scored positions, its validation size).
+
+    Attributes:
+        epochs (int): passes over the training sequences
+        batch_size (int): sequences per step
+        lr (float): peak learning rate
+        weight_decay (float): AdamW weight decay
+        warmup_steps (int): linear warm-up steps
+        seed (int): seeds initialisation, dropout and the batch order
+    """
+
+    epochs: int = 30
+    batch_size: int = 16
+    lr: float = 3e-3
+    weight_decay: float = 0.05
+    warmup_steps: int = 50
+    seed: int = 0
 
 
 def seed_everything(seed: int) -> None:
@@ -29,6 +54,19 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def n_parameters(model) -> int:
+    """Number of trainable parameters, sum of p.numel() over the parameters with requires_grad (the
+    "parameters" rows of the Markov-vs-attention and neural k-gram tables).
+
+    Notebook: notebooks/02_attention.ipynb, notebooks/05_landscape.ipynb
+    Args:
+        model (torch.nn.Module): any model
+    Returns:
+        n (int): trainable parameters
+    """
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def warmup_cosine(step: int, warmup_steps: int, total_steps: int) -> float:
@@ -43,7 +81,8 @@ def warmup_cosine(step: int, warmup_steps: int, total_steps: int) -> float:
 def fit_sequence_model(model, epoch_batches: Callable[[np.random.Generator], Iterable],
                        batch_loss: Callable[[Any], tuple[Any, int]], val_bits: Callable[[], float], *,
                        epochs: int, steps_per_epoch: int, lr: float, weight_decay: float,
-                       warmup_steps: int | None, seed: int, clip_norm: float | None = 1.0,
+                       warmup_steps: int | None, rng: int | np.random.Generator,
+                       clip_norm: float | None = 1.0,
                        desc: str = "training", progress: bool = True) -> dict[str, Any]:
     """Maximum-likelihood training of a next-token model (Part II's melody models, chapter 5's code
     model and neural k-grams): AdamW, learning rate warmed up linearly then decayed along a cosine
@@ -61,7 +100,9 @@ def fit_sequence_model(model, epoch_batches: Callable[[np.random.Generator], Ite
         epochs, steps_per_epoch (int): schedule length (steps_per_epoch = batches per epoch)
         lr, weight_decay (float): AdamW settings
         warmup_steps (int or None): warm-up length of the warm-up/cosine schedule (None: constant lr)
-        seed (int): seeds torch and the batch order
+        rng (int or np.random.Generator): seeds torch and the batch order (an integer seed s
+            gives ``seed_everything(s)`` and ``np.random.default_rng(s)``; a Generator gives one
+            32-bit seed drawn from it)
         clip_norm (float or None): gradient-norm clip
         desc (str), progress (bool): tqdm bar, one tick per epoch
     Returns:
@@ -74,6 +115,8 @@ def fit_sequence_model(model, epoch_batches: Callable[[np.random.Generator], Ite
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
+        # a Generator gives one 32-bit seed (numpy's legacy global seed takes no more)
+        seed = int(rng.integers(2**32)) if isinstance(rng, np.random.Generator) else torch_seed(rng)
         seed_everything(seed)
         rng = np.random.default_rng(seed)
         total = epochs * steps_per_epoch

@@ -1,9 +1,11 @@
-"""DDPM in torch for Part III: training with the simplified loss of Ho et al. (2020), the ancestral
-sampler (Definition 21.10), DDIM with a chosen number of steps (Limit 3), the ELBO of a trained model
-(Theorem 21.5) in bits per dimension, and a small noise predictor for 2-D toy data (Theorem 21.6).
+"""DDPM in torch for Part III: training with the simplified loss of Ho et al. (2020), the ELBO of a
+trained model (Theorem 21.5) in bits per dimension, the comparison of samplers (Limit 3; the samplers
+themselves are in :mod:`m2d.models.sampling`), the quality tables, and a small noise predictor for 2-D
+toy data (Theorem 21.6).
 
 The schedule arithmetic comes from :mod:`m2d.diffusion` (numpy, float64); only the network runs in
-torch. Every random draw takes a seed.
+torch. Random inputs are ``rng`` (an integer seed or a numpy Generator); ``DDPMConfig.seed`` keeps its
+name because it is part of the trained model's cache key.
 
 Notebook: notebooks/03_diffusion.ipynb
 """
@@ -12,9 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,8 +23,10 @@ from torch import nn
 
 from m2d import cache
 from m2d import diffusion as df
-from m2d.models import common
+from m2d.models import common, sampling
 from m2d.models.unet import UNet, UNetConfig, timestep_embedding
+from m2d.rng import as_generator, torch_seed
+from m2d.threads import torch_threads
 
 #: Bumped whenever training, the network or the samplers change what they produce (invalidates caches).
 CODE_VERSION = 1
@@ -65,24 +67,12 @@ class DDPMConfig:
         """beta_1..beta_T of this configuration."""
         return df.make_schedule(self.schedule, self.T, self.beta_start, self.beta_end)
 
+    def noise_schedule(self) -> df.NoiseSchedule:
+        """This configuration's :class:`m2d.diffusion.NoiseSchedule` (validated once)."""
+        return df.NoiseSchedule(self.betas())
+
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-@contextmanager
-def threads(n: int | None):
-    """Run torch with n intra-op threads inside the block (None: leave the setting alone).
-
-    On a shared 2-core machine, two OpenMP threads that busy-wait for each other made training about
-    5x slower than one thread (measured), so training and sampling here default to one thread.
-    """
-    old = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def _t(x: np.ndarray) -> torch.Tensor:
@@ -90,10 +80,13 @@ def _t(x: np.ndarray) -> torch.Tensor:
 
 
 def _lr_at(step: int, config: DDPMConfig) -> float:
+    """Linear warm-up, then the cosine decay of :func:`m2d.models.common.warmup_cosine` rescaled to
+    end at lr / 10. The warm-up keeps the product order lr * (step + 1) / warmup: the rounding of
+    ``warmup_cosine``'s (step + 1) / warmup differs in the last bit, and the trained weights would
+    follow."""
     if step < config.warmup:
         return config.lr * (step + 1) / config.warmup
-    p = (step - config.warmup) / max(1, config.steps - config.warmup)
-    return config.lr * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * min(p, 1.0))))
+    return config.lr * (0.1 + 0.9 * common.warmup_cosine(step, config.warmup, config.steps))
 
 
 def l_simple(model: nn.Module, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor,
@@ -128,7 +121,8 @@ def train_eps_model(model: nn.Module, data: np.ndarray, config: DDPMConfig, prog
         config (DDPMConfig): schedule and optimiser settings
         progress (bool): show a tqdm progress bar
         add_channel (bool): insert a channel axis (images (n, H, W) -> (n, 1, H, W))
-        n_threads (int or None): torch threads while training (:func:`threads`)
+        n_threads (int or None): torch threads while training (:func:`m2d.threads.torch_threads`;
+            on a shared 2-core machine two busy-waiting OpenMP threads made training about 5x slower)
     Returns:
         extra (dict): ``loss`` (per step), ``seconds`` (wall time), ``steps``, ``n_train``
     Raises:
@@ -136,7 +130,7 @@ def train_eps_model(model: nn.Module, data: np.ndarray, config: DDPMConfig, prog
     """
     if len(data) == 0:
         raise ValueError("no training data")
-    with threads(n_threads):
+    with torch_threads(n_threads):
         return _train(model, data, config, progress, add_channel)
 
 
@@ -148,7 +142,7 @@ def _train(model, data, config, progress, add_channel) -> dict[str, Any]:
     x_all = _t(data)
     if add_channel:
         x_all = x_all[:, None]
-    alpha_bar = _t(df.alpha_bars(config.betas()))
+    alpha_bar = _t(config.noise_schedule().alpha_bar.copy())
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
     losses = []
@@ -211,7 +205,7 @@ def load_or_train_unet(config: DDPMConfig, data: np.ndarray | Callable[[], np.nd
 
 
 def eval_loss_by_t(model: nn.Module, x0: np.ndarray, config: DDPMConfig, ts: Sequence[int],
-                   seed: int = 0, add_channel: bool = True,
+                   rng: int | np.random.Generator = 0, add_channel: bool = True,
                    key_parts: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
     """Held-out L_simple at chosen steps t, and the loss of the zero predictor eps_hat = 0 on the
     same noise (its expectation is 1 per dimension). One torch thread.
@@ -220,7 +214,7 @@ def eval_loss_by_t(model: nn.Module, x0: np.ndarray, config: DDPMConfig, ts: Seq
     Args:
         model, x0, config: the network, held-out data (n, H, W), its configuration
         ts (sequence of int): steps in 1..T
-        seed (int): noise seed
+        rng (int or np.random.Generator): noise (an integer seed is part of the cache key)
         add_channel (bool): insert the channel axis
         key_parts (dict or None): cache key of the model and data (None: no caching)
     Returns:
@@ -229,10 +223,11 @@ def eval_loss_by_t(model: nn.Module, x0: np.ndarray, config: DDPMConfig, ts: Seq
         ValueError: t outside 1..T
     """
     ts = [int(t) for t in ts]
-    df._steps(np.asarray(ts), config.T, lo=1)
+    df.schedule._steps(np.asarray(ts), config.T, lo=1)
+    seed = torch_seed(rng)
 
     def build() -> dict:
-        with threads(1):
+        with torch_threads(1):
             return _eval_loss(model, x0, config, ts, seed, add_channel)
 
     if key_parts is None:
@@ -247,7 +242,7 @@ def eval_loss_by_t(model: nn.Module, x0: np.ndarray, config: DDPMConfig, ts: Seq
 def _eval_loss(model, x0, config, ts, seed, add_channel) -> dict:
     gen = torch.Generator().manual_seed(seed)
     x = _t(x0)[:, None] if add_channel else _t(x0)
-    alpha_bar = _t(df.alpha_bars(config.betas()))
+    alpha_bar = _t(config.noise_schedule().alpha_bar.copy())
     out_m, out_z = [], []
     for t in ts:
         noise = torch.randn(x.shape, generator=gen)
@@ -275,23 +270,31 @@ def eps_fn_of(model: nn.Module, add_channel: bool = True, batch: int = 256) -> C
     return eps
 
 
-def stratified_steps(T: int, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def stratified_steps(T: int, n: int, rng: int | np.random.Generator = 0) -> tuple[np.ndarray, np.ndarray]:
     """Steps t in 2..T for estimating a sum over t: geometric strata [e_i, e_{i+1}) covering 2..T, one
     t drawn uniformly in each, and the stratum widths as weights (sum of weights = T - 1).
 
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        T (int): number of steps, >= 2
+        n (int): number of strata, >= 1 (fewer if strata merge)
+        rng (int or np.random.Generator): the draw within each stratum
+    Returns:
+        ts (np.ndarray of int), weights (np.ndarray)
     Raises:
         ValueError: T < 2 or n < 1
     """
     if T < 2 or n < 1:
         raise ValueError(f"need T >= 2 and n >= 1, got T = {T}, n = {n}")
     edges = np.unique(np.round(np.geomspace(2, T + 1, n + 1)).astype(int))
-    rng = np.random.default_rng(seed)
+    rng = as_generator(rng)
     ts = np.array([rng.integers(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)])
     return ts, np.diff(edges).astype(float)
 
 
-def elbo_bits_per_dim(model: nn.Module, x0: np.ndarray, config: DDPMConfig, n_t: int = 50, seed: int = 0,
-                      bits: int = 8, key_parts: dict[str, Any] | None = None) -> dict[str, Any]:
+def elbo_bits_per_dim(model: nn.Module, x0: np.ndarray, config: DDPMConfig, n_t: int = 50,
+                      rng: int | np.random.Generator = 0, bits: int = 8,
+                      key_parts: dict[str, Any] | None = None) -> dict[str, Any]:
     """The negative ELBO of Theorem 21.5 for a trained model, term by term, in bits per dimension:
     L_T (exact), sum_{t=2}^T L_{t-1} and the discrete decoder L_0 (:func:`m2d.diffusion.elbo_terms`,
     variances beta_tilde_t). The sum is estimated by stratified sampling: 2..T is cut into ``n_t``
@@ -305,18 +308,21 @@ def elbo_bits_per_dim(model: nn.Module, x0: np.ndarray, config: DDPMConfig, n_t:
         x0 (np.ndarray): held-out patches (n, H, W) on the 2^bits grid
         config (DDPMConfig): its schedule
         n_t (int): number of strata (steps t at which L_{t-1} is evaluated; fewer if strata merge)
-        seed (int): noise seed
+        rng (int or np.random.Generator): steps and noise (an integer seed is part of the cache key;
+            a Generator gives one seed drawn from it)
         bits (int): quantisation of the data
         key_parts (dict or None): cache key of the model and data (None: no caching)
     Returns:
         terms (dict): ``L_T``, ``sum_L``, ``L_0``, ``total`` in bits/dim, ``t`` and ``L`` (per step, bits/dim)
     """
+    seed = torch_seed(rng)
     ts, weights = stratified_steps(config.T, n_t, seed)
 
     def build() -> dict:
-        with threads(1):
-            terms = df.elbo_terms(np.asarray(x0, dtype=float), eps_fn_of(model), config.betas(), seed, ts=ts,
-                                  weights=weights, variance="posterior", decoder="discrete", bits=bits)
+        with torch_threads(1):
+            terms = df.elbo_terms(np.asarray(x0, dtype=float), eps_fn_of(model), config.noise_schedule(),
+                                  seed, ts=ts, weights=weights, variance="posterior", decoder="discrete",
+                                  bits=bits)
         ln2 = np.log(2.0)
         out = {k: float(terms[k] / ln2) for k in ("L_T", "sum_L", "L_0", "total")}
         out.update(t=terms["t"].tolist(), L=(terms["L"] / ln2).tolist())
@@ -328,205 +334,6 @@ def elbo_bits_per_dim(model: nn.Module, x0: np.ndarray, config: DDPMConfig, n_t:
         key = cache.cache_key(CODE_VERSION, ELBO_VERSION, key_parts, len(x0), n_t, seed, bits)
         out = cache.cached("ddpm-elbo", key, build, cache.dump_json, cache.load_json, suffix="json")
     return {**out, "t": np.asarray(out["t"]), "L": np.asarray(out["L"])}
-
-
-# --------------------------------------------------------------------------------------------------
-# samplers
-
-
-def _model_eps(model: nn.Module, x: torch.Tensor, t: int) -> torch.Tensor:
-    return model(x, torch.full((x.shape[0],), int(t), dtype=torch.long))
-
-
-def _clip_range(clip) -> tuple[float, float]:
-    """(lo, hi) for clipping x0_hat: ``True`` means the data range [-1, 1]; a pair is used as given."""
-    if clip is True:
-        return -1.0, 1.0
-    lo, hi = (float(v) for v in clip)
-    if not lo < hi:
-        raise ValueError(f"clip range must have lo < hi, got {clip}")
-    return lo, hi
-
-
-@torch.no_grad()
-def ddpm_sample(model: nn.Module, shape: Sequence[int], betas: np.ndarray, seed: int,
-                variance: str = "beta", clip: bool = True,
-                record: Sequence[int] = ()) -> tuple[np.ndarray, dict]:
-    """Ancestral sampling (Definition 21.10): x_T ~ N(0, I), then for t = T..1
-    x_{t-1} = mu_theta(x_t, t) + sigma_t z, z ~ N(0, I) (no noise at t = 1), with
-    mu_theta = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps_theta) / sqrt(alpha_t).
-
-    With ``clip`` the predicted x_0 is clipped to [-1, 1] and mu_theta is the posterior mean
-    mu_tilde_t(x0_hat, x_t) (identical without clipping), as in Ho et al.'s implementation.
-
-    Notebook: notebooks/03_diffusion.ipynb
-    Args:
-        model (nn.Module): eps_theta(x_t, t)
-        shape (sequence of int): batch shape, e.g. (n, 1, 64, 64)
-        betas (np.ndarray): beta_1..beta_T (the model's training schedule)
-        seed (int): seed of x_T and of every z
-        variance (str): sigma_t^2 = beta_t (``"beta"``) or beta_tilde_t (``"posterior"``)
-        clip (bool or (lo, hi)): clip the predicted x_0 to [-1, 1] (True), to [lo, hi], or not (False)
-        record (sequence of int): steps t whose x_t is kept (the reverse trajectory)
-    Returns:
-        x0 (np.ndarray): samples, float32, shape ``shape``
-        trajectory (dict[int, np.ndarray]): x_t at the recorded steps
-    """
-    b = df.check_betas(betas)
-    T = b.size
-    ab = df.alpha_bars(b)
-    c0, ct, _ = df.posterior_coefficients(b)
-    sig = np.sqrt(df.reverse_variances(b, variance))
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(tuple(shape), generator=gen)
-    traj = {}
-    record = set(int(r) for r in record)
-    for t in range(T, 0, -1):
-        if t in record:
-            traj[t] = x.numpy().copy()
-        eps = _model_eps(model, x, t)
-        if clip:
-            x0 = ((x - np.sqrt(1 - ab[t]) * eps) / np.sqrt(ab[t])).clamp(*_clip_range(clip))
-            mean = c0[t] * x0 + ct[t] * x
-        else:
-            mean = (x - b[t - 1] / np.sqrt(1 - ab[t]) * eps) / np.sqrt(1 - b[t - 1])
-        x = mean + (sig[t] * torch.randn(x.shape, generator=gen) if t > 1 else 0.0)
-    if 0 in record:
-        traj[0] = x.numpy().copy()
-    return x.numpy().astype(np.float32), traj
-
-
-def ddim_timesteps(T: int, steps: int) -> np.ndarray:
-    """The S steps tau_S > ... > tau_1 DDIM visits: evenly spaced from T down to 1, as integers.
-
-    Raises:
-        ValueError: steps outside 1..T
-    """
-    if not 1 <= steps <= T:
-        raise ValueError(f"the number of DDIM steps must be in 1..{T}, got {steps}")
-    return np.unique(np.round(np.linspace(1, T, steps)).astype(int))[::-1]
-
-
-@torch.no_grad()
-def ddim_sample(model: nn.Module, shape: Sequence[int], betas: np.ndarray, steps: int, seed: int,
-                eta: float = 0.0, clip: bool = True, record: bool = False) -> tuple[np.ndarray, dict]:
-    """DDIM (Song, Meng & Ermon 2021): reuse a DDPM-trained eps_theta but jump between the steps
-    tau_S > ... > tau_1 of :func:`ddim_timesteps`:
-    x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev - s^2) eps_hat + s z, with
-    x0_hat = (x_t - sqrt(1 - abar_t) eps_theta) / sqrt(abar_t) and
-    s = eta sqrt((1 - abar_prev) / (1 - abar_t)) sqrt(1 - abar_t / abar_prev); eta = 0 is deterministic.
-    After tau_1 it returns x0_hat (abar_0 = 1).
-
-    Notebook: notebooks/03_diffusion.ipynb
-    Args:
-        model, shape, betas, seed: as in :func:`ddpm_sample`
-        steps (int): number of network evaluations S, in 1..T
-        eta (float): 0 (deterministic DDIM) ... 1 (DDPM-like noise)
-        clip (bool or (lo, hi)): clip x0_hat to [-1, 1] (True) or [lo, hi] (eps_hat is then recomputed
-            from it)
-        record (bool): keep x at every visited step
-    Returns:
-        x0 (np.ndarray), trajectory (dict[int, np.ndarray])
-    Raises:
-        ValueError: steps outside 1..T, eta < 0
-    """
-    b = df.check_betas(betas)
-    ab = df.alpha_bars(b)
-    taus = ddim_timesteps(b.size, steps)
-    if eta < 0:
-        raise ValueError(f"eta must be >= 0, got {eta}")
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(tuple(shape), generator=gen)
-    traj = {}
-    for i, t in enumerate(taus):
-        if record:
-            traj[int(t)] = x.numpy().copy()
-        a, a_prev = ab[t], (ab[taus[i + 1]] if i + 1 < len(taus) else 1.0)
-        eps = _model_eps(model, x, t)
-        x0 = (x - np.sqrt(1 - a) * eps) / np.sqrt(a)
-        if clip:
-            x0 = x0.clamp(*_clip_range(clip))
-            eps = (x - np.sqrt(a) * x0) / np.sqrt(1 - a)
-        s = eta * np.sqrt((1 - a_prev) / (1 - a) * (1 - a / a_prev))
-        x = np.sqrt(a_prev) * x0 + np.sqrt(max(1 - a_prev - s * s, 0.0)) * eps
-        if s > 0:
-            x = x + s * torch.randn(x.shape, generator=gen)
-    if record:
-        traj[0] = x.numpy().copy()
-    return x.numpy().astype(np.float32), traj
-
-
-def compare_samplers(model: nn.Module, config: DDPMConfig, n: int, shape: Sequence[int],
-                     ddim_steps: Sequence[int] = (100, 50, 20, 10), etas: Sequence[float] = (0.0,),
-                     seed: int = 0, clip=True, record: Sequence[int] = (),
-                     key_parts: dict[str, Any] | None = None) -> dict[str, dict]:
-    """Draw n samples with ancestral DDPM (T steps) and with DDIM at each number of steps and each eta,
-    timing each (wall clock, one torch thread). Results are cached when ``key_parts`` identifies the
-    model (the timings are then those measured when the samples were first drawn).
-
-    Notebook: notebooks/03_diffusion.ipynb
-    Args:
-        model (nn.Module): eps_theta
-        config (DDPMConfig): its schedule
-        n (int): samples per sampler
-        shape (sequence of int): one sample's shape, e.g. (1, 64, 64)
-        ddim_steps (sequence of int): DDIM step counts
-        etas (sequence of float): DDIM noise levels (0 = deterministic; 1 = as much noise as DDPM)
-        seed (int): the same x_T seed for every sampler
-        clip: x0_hat clipping of both samplers (``True`` = [-1, 1], or a (lo, hi) pair)
-        record (sequence of int): steps t at which the DDPM states are kept (``DDPM["trajectory"]``)
-        key_parts (dict or None): cache key of the trained model (None: no caching)
-    Returns:
-        results (dict): name -> {``samples`` (n, *shape), ``seconds``, ``steps``, ``eta``}, names
-        ``"DDPM"``, ``"DDIM-S"`` (eta = 0) and ``"DDIM-S-eta<eta>"``; the DDPM entry also has
-        ``trajectory`` (dict t -> (n, *shape))
-    """
-    betas = config.betas()
-    plan = [("DDPM", config.T, 1.0)] + [
-        (f"DDIM-{s}" + (f"-eta{e:g}" if e else ""), int(s), float(e)) for e in etas for s in ddim_steps]
-    record = sorted({int(r) for r in record}, reverse=True)
-
-    def build() -> dict:
-        out = {}
-        for name, steps, eta in plan:
-            with threads(1):
-                start = time.perf_counter()
-                if name == "DDPM":
-                    x, traj = ddpm_sample(model, (n, *shape), betas, seed, clip=clip, record=record)
-                else:
-                    x, traj = ddim_sample(model, (n, *shape), betas, steps, seed, eta=eta, clip=clip)
-                seconds = time.perf_counter() - start
-            out[name] = {"samples": x, "seconds": seconds, "steps": steps, "eta": eta}
-            if name == "DDPM":
-                out[name]["trajectory"] = traj
-        return out
-
-    if key_parts is None:
-        return build()
-
-    def dump(obj: dict, path: Path) -> None:
-        arrays = {}
-        for name, r in obj.items():
-            arrays[f"{name}/samples"] = r["samples"]
-            arrays[f"{name}/meta"] = np.array([r["seconds"], r["steps"], r["eta"]])
-        for t, x in obj["DDPM"]["trajectory"].items():
-            arrays[f"DDPM/trajectory/{t}"] = x
-        with open(path, "wb") as f:
-            np.savez(f, **arrays)
-
-    def load(path: Path) -> dict:
-        with np.load(path, allow_pickle=False) as z:
-            out = {}
-            for name, _, _ in plan:
-                meta = z[f"{name}/meta"]
-                out[name] = {"samples": z[f"{name}/samples"], "seconds": float(meta[0]),
-                             "steps": int(meta[1]), "eta": float(meta[2])}
-            out["DDPM"]["trajectory"] = {t: z[f"DDPM/trajectory/{t}"] for t in record}
-        return out
-
-    key = cache.cache_key(CODE_VERSION, key_parts, n, list(shape), [p[1:] for p in plan], seed,
-                          list(_clip_range(clip)), record)
-    return cache.cached("ddpm-samples", key, build, dump, load, suffix="npz")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -572,16 +379,16 @@ def load_or_train_toy(mixture: df.GaussianMixture, config: DDPMConfig, n_data: i
 
 
 # --------------------------------------------------------------------------------------------------
-# the chapter's model
+# the book's model
 
 
-def chapter_model(config: DDPMConfig | None = None, patches=None,
-                  progress: bool = True) -> tuple[UNet, dict[str, Any], dict[str, Any]]:
-    """The chapter's "Riffusion in miniature" model: the U-Net trained with L_simple on the 8-bit
+def book_model(config: DDPMConfig | None = None, patches=None,
+               progress: bool = True) -> tuple[UNet, dict[str, Any], dict[str, Any]]:
+    """The book's "Riffusion in miniature" model: the U-Net trained with L_simple on the 8-bit
     log-mel patches of the Bach training split (:func:`m2d.spectro.load_patches`), from the cache when
     available.
 
-    Notebook: notebooks/03_diffusion.ipynb
+    Notebook: notebooks/03_diffusion.ipynb, notebooks/05_landscape.ipynb
     Args:
         config (DDPMConfig or None): training configuration (default ``DDPMConfig()``)
         patches (spectro.PatchConfig or None): patch extraction (default ``PatchConfig()``)
@@ -603,12 +410,12 @@ def chapter_model(config: DDPMConfig | None = None, patches=None,
 
 # Part III's sampler comparison and ELBO, as one definition: chapter 5 calls the same functions,
 # so it reuses Part III's cached results and cannot drift from them.
-CHAPTER_N_SAMPLES = 32
-CHAPTER_DDIM_STEPS = (100, 50, 20, 10)
-CHAPTER_ETAS = (0.0, 1.0)
-CHAPTER_TRAJECTORY = (1000, 800, 600, 400, 250, 100, 30, 0)
-CHAPTER_ELBO_PATCHES = 128
-CHAPTER_ELBO_STEPS = 40
+BOOK_N_SAMPLES = 32
+BOOK_DDIM_STEPS = (100, 50, 20, 10)
+BOOK_ETAS = (0.0, 1.0)
+BOOK_TRAJECTORY = (1000, 800, 600, 400, 250, 100, 30, 0)
+BOOK_ELBO_PATCHES = 128
+BOOK_ELBO_STEPS = 40
 
 
 def centred_clip(train_patches: np.ndarray) -> tuple[float, float]:
@@ -620,25 +427,25 @@ def centred_clip(train_patches: np.ndarray) -> tuple[float, float]:
     return 2 * float(np.mean(train_patches)) - 1, 1.0
 
 
-def chapter_samples(model: nn.Module, config: DDPMConfig, key_parts: dict[str, Any],
-                    clip: tuple[float, float], shape: Sequence[int] = (1, 64, 64)) -> dict[str, dict]:
-    """Part III's samples: :func:`compare_samplers` with ``CHAPTER_N_SAMPLES`` samples, ancestral DDPM
-    and DDIM at ``CHAPTER_DDIM_STEPS`` x ``CHAPTER_ETAS``, seed 0, DDPM states kept at
-    ``CHAPTER_TRAJECTORY`` (cached under ``key_parts``).
+def book_samples(model: nn.Module, config: DDPMConfig, key_parts: dict[str, Any],
+                 clip: tuple[float, float], shape: Sequence[int] = (1, 64, 64)) -> dict[str, dict]:
+    """Part III's samples: :func:`m2d.models.sampling.compare_samplers` with ``BOOK_N_SAMPLES``
+    samples, ancestral DDPM and DDIM at ``BOOK_DDIM_STEPS`` x ``BOOK_ETAS``, rng 0, DDPM states kept
+    at ``BOOK_TRAJECTORY`` (cached under ``key_parts``).
 
     Notebook: notebooks/03_diffusion.ipynb, notebooks/05_landscape.ipynb
     """
-    return compare_samplers(model, config, CHAPTER_N_SAMPLES, shape, ddim_steps=CHAPTER_DDIM_STEPS,
-                            etas=CHAPTER_ETAS, seed=0, clip=clip, record=CHAPTER_TRAJECTORY,
+    return sampling.compare_samplers(model, config, BOOK_N_SAMPLES, shape, ddim_steps=BOOK_DDIM_STEPS,
+                            etas=BOOK_ETAS, rng=0, clip=clip, record=BOOK_TRAJECTORY,
                             key_parts=key_parts)
 
 
-def chapter_elbo(model: nn.Module, test_patches: np.ndarray, config: DDPMConfig,
-                 key_parts: dict[str, Any]) -> dict:
+def book_elbo(model: nn.Module, test_patches: np.ndarray, config: DDPMConfig,
+              key_parts: dict[str, Any]) -> dict:
     """Part III's ELBO (Theorem 21.5) in bits per dimension: :func:`elbo_bits_per_dim` on the first
-    ``CHAPTER_ELBO_PATCHES`` test patches with ``CHAPTER_ELBO_STEPS`` stratified steps, seed 0 (cached).
+    ``BOOK_ELBO_PATCHES`` test patches with ``BOOK_ELBO_STEPS`` stratified steps, rng 0 (cached).
 
     Notebook: notebooks/03_diffusion.ipynb, notebooks/05_landscape.ipynb
     """
-    return elbo_bits_per_dim(model, test_patches[:CHAPTER_ELBO_PATCHES], config, n_t=CHAPTER_ELBO_STEPS,
-                             seed=0, key_parts=key_parts)
+    return elbo_bits_per_dim(model, test_patches[:BOOK_ELBO_PATCHES], config, n_t=BOOK_ELBO_STEPS,
+                             rng=0, key_parts=key_parts)

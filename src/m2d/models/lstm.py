@@ -8,12 +8,12 @@ Notebook: notebooks/02_attention.ipynb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
 
-from m2d.models.melody_lm import N_DURATION, N_ONSET, N_PITCH, VOCAB_IN, TrainConfig
+from m2d.models.melody_lm import N_PITCH, MelodyModel, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class LSTMConfig:
     rhythm: bool = True
 
 
-class MelodyLSTM(nn.Module):
+class MelodyLSTM(MelodyModel):
     """LSTM over pitch classes: logits of p(x_t | x_{<t}) at every position (same call as
     :class:`m2d.models.transformer.MusicTransformer`, without attention weights).
 
@@ -45,10 +45,7 @@ class MelodyLSTM(nn.Module):
     def __init__(self, cfg: LSTMConfig = LSTMConfig()):
         super().__init__()
         self.cfg = cfg
-        self.tok = nn.Embedding(VOCAB_IN, cfg.d_embed)
-        if cfg.rhythm:
-            self.dur = nn.Embedding(N_DURATION, cfg.d_embed)
-            self.onset = nn.Embedding(N_ONSET, cfg.d_embed)
+        self.init_embeddings(cfg.d_embed, cfg.rhythm)
         self.drop = nn.Dropout(cfg.dropout)
         self.lstm = nn.LSTM(cfg.d_embed, cfg.hidden, cfg.n_layers, batch_first=True,
                             dropout=cfg.dropout if cfg.n_layers > 1 else 0.0)
@@ -64,11 +61,7 @@ class MelodyLSTM(nn.Module):
         """
         if not causal:
             raise ValueError("an LSTM reads left to right; it has no non-causal mode")
-        x = self.tok(tokens)
-        if self.cfg.rhythm:
-            if durs is None or onsets is None:
-                raise ValueError("this model embeds rhythm: pass durs and onsets (see melody_lm.encode)")
-            x = x + self.dur(durs) + self.onset(onsets)
+        x = self.embed(tokens, durs, onsets)
         h, _ = self.lstm(self.drop(x))
         logits = self.head(self.drop(h))
         return (logits, []) if return_attention else logits
@@ -76,6 +69,8 @@ class MelodyLSTM(nn.Module):
 
 #: The chapter's LSTM, chosen on the validation split like the Transformer.
 BOOK_CONFIG = LSTMConfig(d_embed=64, hidden=256, n_layers=1, dropout=0.3)
+#: The same LSTM without the rhythm inputs: pitch classes only, the Markov chain's information.
+PITCH_ONLY_CONFIG = replace(BOOK_CONFIG, rhythm=False)
 BOOK_TRAIN = TrainConfig(epochs=40, batch_size=16, lr=3e-3)
 
 

@@ -7,22 +7,25 @@ the output at input position t is the model's p(x_t | x_{<t}). Besides the pitch
 position may carry two rhythm features taken from the *past* only: the duration of the previous note
 d_{t-1} and the metrical position of the note to be predicted, (d_0 + ... + d_{t-1}) mod 4 quarter notes.
 The scored targets are the same pitch classes at the same positions as
-``markov.NGramModel.bits_per_note(..., first=6)``.
+``ngram.NGramModel.bits_per_note(..., first=6)``.
 
 Notebook: notebooks/02_attention.ipynb
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from torch import nn
 
-from m2d.markov import cross_entropy_bits
+from m2d import cache
+from m2d.models import common
+from m2d.ngram import NGramModel, cross_entropy_bits
+from m2d.rng import torch_seed
 
 #: Bumped whenever encoding or training below changes what a cached model would contain.
 CODE_VERSION = 1
@@ -104,29 +107,44 @@ def collate(encoded: Sequence[dict[str, np.ndarray]]):
     return out
 
 
+class MelodyModel(nn.Module):
+    """Base of the Part II melody models: the input e(x_t) + e(d_t) + e(o_t), the sum of learned
+    embeddings of the previous pitch class (or BOS), and with ``rhythm`` its duration bin and the
+    onset's position in the bar (:func:`encode`). Subclasses call :meth:`init_embeddings` first in
+    their ``__init__`` and :meth:`embed` first in ``forward``.
+
+    Notebook: notebooks/02_attention.ipynb
+    """
+
+    def init_embeddings(self, d: int, rhythm: bool) -> None:
+        """Create the embeddings ``tok`` (and ``dur``, ``onset`` with rhythm) of width ``d``."""
+        self.tok = nn.Embedding(VOCAB_IN, d)
+        if rhythm:
+            self.dur = nn.Embedding(N_DURATION, d)
+            self.onset = nn.Embedding(N_ONSET, d)
+
+    def embed(self, tokens, durs=None, onsets=None):
+        """The summed input embeddings, shape (batch, T, d).
+
+        Raises:
+            ValueError: a rhythm model called without durations and onsets
+        """
+        x = self.tok(tokens)
+        if self.cfg.rhythm:
+            if durs is None or onsets is None:
+                raise ValueError("this model embeds rhythm: pass durs and onsets (see melody_lm.encode)")
+            x = x + self.dur(durs) + self.onset(onsets)
+        return x
+
+
 # --------------------------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings: AdamW with linear warm-up and cosine decay, model selection on val.
+class TrainConfig(common.TrainConfig):
+    """:class:`m2d.models.common.TrainConfig` for melodies (a batch is ``batch_size`` melodies),
+    scored from position ``first`` on (the same as Part I's ``first=6``)."""
 
-    Attributes:
-        epochs (int): passes over the training melodies
-        batch_size (int): melodies per step
-        lr (float): peak learning rate
-        weight_decay (float): AdamW weight decay
-        warmup_steps (int): linear warm-up steps
-        seed (int): seeds initialisation, dropout and the shuffling order
-        first (int): first scored position (the same as Part I's ``first=6``)
-    """
-
-    epochs: int = 30
-    batch_size: int = 16
-    lr: float = 3e-3
-    weight_decay: float = 0.05
-    warmup_steps: int = 50
-    seed: int = 0
     first: int = 6
 
 
@@ -177,7 +195,7 @@ def train_model(model, train: Sequence, val: Sequence, cfg: TrainConfig = TrainC
     return fit_sequence_model(model, epoch_batches, batch_loss,
                               lambda: bits_per_note(model, val, first=cfg.first),
                               epochs=cfg.epochs, steps_per_epoch=-(-len(enc) // cfg.batch_size), lr=cfg.lr,
-                              weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, seed=cfg.seed,
+                              weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, rng=cfg.seed,
                               desc=type(model).__name__, progress=progress)
 
 
@@ -187,7 +205,7 @@ def train_model(model, train: Sequence, val: Sequence, cfg: TrainConfig = TrainC
 def log2_probs(model, melodies: Iterable, first: int = 6, batch_size: int = 32) -> np.ndarray:
     """log2 p(x_t | x_{<t}) for every position t >= first of every melody, in order (flattened).
 
-    The same positions as ``markov.NGramModel(...).log2_probs(melodies, first)`` for any order
+    The same positions as ``ngram.NGramModel(...).log2_probs(melodies, first)`` for any order
     k <= first (melodies of at most ``first`` notes contribute nothing).
 
     Notebook: notebooks/02_attention.ipynb
@@ -235,7 +253,7 @@ def bits_per_note(model, melodies: Iterable, first: int = 6) -> float:
     return cross_entropy_bits(lp, f"all melodies have at most {first} notes")
 
 
-def next_note_distributions(model, melody) -> np.ndarray:
+def next_distributions(model, melody) -> np.ndarray:
     """Row t is the model's p(x_t = . | x_{<t}) over the 12 pitch classes (a dynamic transition row).
 
     Notebook: notebooks/02_attention.ipynb
@@ -327,17 +345,48 @@ def motif_return_rate(pcs: Sequence[int], n: int = 4, min_gap: int = 4) -> float
     return hits / (len(grams) - min_gap)
 
 
+def continue_melody(melody, models: dict[str, Any], n_prefix: int = 6,
+                    rng: np.random.Generator | int | None = None) -> dict[str, np.ndarray]:
+    """The real melody and each model's continuation of its first ``n_prefix`` notes, in its rhythm:
+    x_t ~ p(. | x_{<t}) for t >= n_prefix, from a neural melody model (:func:`sample_pitches`) or
+    from a k-th order chain ``ngram.NGramModel`` (its own sampler, :meth:`NGramModel.sample`, which
+    reads the last k notes of the same prefix).
+
+    Every model draws from a fresh generator with the same seed (an integer ``rng`` is that seed; a
+    Generator gives one seed drawn from it), so the continuations differ only by the models.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        melody (corpus.Melody): the melody to continue (its pitch classes and durations)
+        models (dict): name -> a melody model (Transformer, LSTM) or a fitted NGramModel
+        n_prefix (int): notes kept from the real melody, between every chain's order and its length
+        rng (Generator or int): randomness
+    Returns:
+        pitch_classes (dict): ``"real"`` then one int64 array per model, each of the melody's length
+    Raises:
+        ValueError: n_prefix outside 0..len(melody), or below a chain's order
+    """
+    pcs, durs = pcs_and_durations(melody)
+    if not 0 <= n_prefix <= pcs.size:
+        raise ValueError(f"n_prefix must lie in 0..{pcs.size}, got {n_prefix}")
+    seed = torch_seed(np.random.default_rng() if rng is None else rng)
+    prefix = pcs[:n_prefix]
+    out = {"real": pcs}
+    for name, model in models.items():
+        if isinstance(model, NGramModel):
+            out[name] = model.sample(pcs.size, prefix, rng=seed)
+        else:
+            out[name] = sample_pitches(model, prefix, durs, rng=seed)
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # The cached, trained models of the chapter
 # --------------------------------------------------------------------------------------------
-def data_fingerprint(melodies: Sequence) -> str:
-    """Hash of the melodies' ids, pitches and durations (part of a cache key)."""
-    h = hashlib.sha256()
-    for m in melodies:
-        h.update(m.id.encode())
-        h.update(np.asarray(m.pitches, dtype=np.int64).tobytes())
-        h.update(np.asarray(m.durations, dtype=np.float64).tobytes())
-    return h.hexdigest()[:16]
+def _melody_content(melodies: Sequence) -> list:
+    """What a trained model depends on, per melody: id, pitches and durations (cache-key data)."""
+    return [(m.id, np.asarray(m.pitches, dtype=np.int64), np.asarray(m.durations, dtype=np.float64))
+            for m in melodies]
 
 
 def load_or_train_melody_model(name: str, make_model: Callable[[], Any], model_config: Any,
@@ -366,8 +415,8 @@ def load_or_train_melody_model(name: str, make_model: Callable[[], Any], model_c
         "model": name,
         "model_config": asdict(model_config),
         "train_config": asdict(cfg),
-        "data": {"source": source, "train": data_fingerprint(split["train"]),
-                 "val": data_fingerprint(split["val"])},
+        "data": {"source": source, "train": cache.fingerprint(_melody_content(split["train"])),
+                 "val": cache.fingerprint(_melody_content(split["val"]))},
     }
     json.dumps(key)  # the key must be JSON
 
@@ -384,7 +433,7 @@ def load_or_train_melody_model(name: str, make_model: Callable[[], Any], model_c
 # --------------------------------------------------------------------------------------------
 def scored_positions(melodies: Iterable, first: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """(melody index, position t) of every scored target, aligned with :func:`log2_probs` and with
-    ``markov.NGramModel.log2_probs(melodies, first)`` (for orders k <= first).
+    ``ngram.NGramModel.log2_probs(melodies, first)`` (for orders k <= first).
 
     Notebook: notebooks/02_attention.ipynb
     Returns:
@@ -432,21 +481,30 @@ def paired_bootstrap(lp_a, lp_b, groups, n_boot: int = 2000,
     return float(sum_d.sum() / cnt.sum()), float(lo), float(hi)
 
 
-def sample_markov(model, prefix: Sequence[int], length: int,
-                  rng: np.random.Generator | int | None = None) -> np.ndarray:
-    """Continue ``prefix`` to ``length`` notes with a fitted ``markov.NGramModel`` of order k: each
-    x_t ~ P(. | x_{t-k..t-1}) (the same prefix the neural models get; NGramModel.sample keeps only k).
+def bits_by_position(log2_probs, positions, edges) -> dict[str, Any]:
+    """Cross-entropy H_b = -(1/N_b) sum_{t in bin b} log2 p(x_t | x_{<t}) per bin of positions
+    edges[b] <= t < edges[b + 1] (how a model's bits per note change along the melody).
 
     Notebook: notebooks/02_attention.ipynb
+    Args:
+        log2_probs (np.ndarray): log2 probabilities of the scored targets (:func:`log2_probs`)
+        positions (np.ndarray): their positions t (:func:`scored_positions`), same length
+        edges (sequence of int): increasing bin edges; positions outside them are not counted
+    Returns:
+        bins (dict): ``bits`` (per bin; NaN for an empty bin), ``count`` (targets per bin) and
+        ``label`` ("t = 6–11", the last one "t = 48–end")
     Raises:
-        ValueError: prefix shorter than the order, or longer than ``length``
+        ValueError: arrays of different lengths, fewer than two edges, edges not increasing
     """
-    k, n = model.order, model.n_states
-    out = [int(x) for x in prefix]
-    if len(out) < k or len(out) > length:
-        raise ValueError(f"prefix needs between {k} and {length} notes, got {len(out)}")
-    rng = np.random.default_rng(rng)
-    while len(out) < length:
-        code = sum(out[-m] * n ** (m - 1) for m in range(1, k + 1)) if k else 0
-        out.append(int(rng.choice(n, p=model.probs(code))))
-    return np.asarray(out, dtype=np.int64)
+    lp, t = np.asarray(log2_probs, dtype=float), np.asarray(positions)
+    e = np.asarray(edges)
+    if lp.shape != t.shape:
+        raise ValueError(f"log2_probs and positions differ in length: {lp.shape} vs {t.shape}")
+    if e.ndim != 1 or e.size < 2 or np.any(np.diff(e) <= 0):
+        raise ValueError(f"edges must be at least two increasing values, got {edges!r}")
+    which = np.digitize(t, e) - 1
+    n_bins = e.size - 1
+    bits = np.array([-lp[which == b].mean() if np.any(which == b) else np.nan for b in range(n_bins)])
+    count = np.array([int(np.sum(which == b)) for b in range(n_bins)])
+    label = [f"t = {e[b]}–{e[b + 1] - 1 if b < n_bins - 1 else 'end'}" for b in range(n_bins)]
+    return {"bits": bits, "count": count, "label": label}

@@ -10,7 +10,7 @@ model has 12 d + k d H + H + 12 (H + 1) parameters, and contexts never seen in t
 sensible distribution, because similar notes have similar embeddings.
 
 It is trained and scored on exactly Part I's data and positions: fitted on the training melodies
-(every position t >= k, as :class:`m2d.markov.NGramModel` counts them), and scored in bits per note
+(every position t >= k, as :class:`m2d.ngram.NGramModel` counts them), and scored in bits per note
 on the positions t >= ``first`` that ``NGramModel(12, k).bits_per_note(seqs, first)`` scores.
 
 Notebook: notebooks/05_landscape.ipynb
@@ -18,7 +18,6 @@ Notebook: notebooks/05_landscape.ipynb
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -27,7 +26,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from m2d.markov import as_state_sequences, cross_entropy_bits
+from m2d import cache
+from m2d.ngram import as_state_sequences, cross_entropy_bits
 
 #: Bumped whenever the model or training below changes what a cached model would contain.
 CODE_VERSION = 1
@@ -75,11 +75,6 @@ class NeuralNGram(nn.Module):
         return self.out(self.drop(torch.tanh(self.hidden(e))))
 
 
-def n_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
 def contexts_and_targets(sequences: Iterable, order: int, first: int | None = None,
                          n_states: int = N_STATES) -> tuple[np.ndarray, np.ndarray]:
     """All (context, next note) pairs: for every sequence and every t >= max(first, order), the
@@ -123,7 +118,7 @@ def next_distributions(model: NeuralNGram, contexts: np.ndarray) -> np.ndarray:
 @torch.no_grad()
 def log2_probs(model: NeuralNGram, sequences: Iterable, first: int = 6) -> np.ndarray:
     """log2 P(x_t | x_{t-k..t-1}) at every position t >= max(first, k): the same targets, in the same
-    order, as ``markov.NGramModel(12, k).log2_probs(sequences, first)[0]``.
+    order, as ``ngram.NGramModel(12, k).log2_probs(sequences, first)[0]``.
 
     Notebook: notebooks/05_landscape.ipynb
     """
@@ -219,16 +214,8 @@ def train_neural_ngram(model: NeuralNGram, train: Sequence, val: Sequence,
 
     return fit_sequence_model(model, epoch_batches, batch_loss, val_bits, epochs=cfg.epochs,
                               steps_per_epoch=-(-len(yt) // cfg.batch_size), lr=cfg.lr,
-                              weight_decay=cfg.weight_decay, warmup_steps=None, clip_norm=None, seed=cfg.seed,
+                              weight_decay=cfg.weight_decay, warmup_steps=None, clip_norm=None, rng=cfg.seed,
                               desc=f"neural {model.order}-gram", progress=progress)
-
-
-def _fingerprint(sequences: Sequence) -> str:
-    h = hashlib.sha256()
-    for s in as_state_sequences(sequences, N_STATES):
-        h.update(s.tobytes())
-        h.update(b"|")
-    return h.hexdigest()[:16]
 
 
 def load_or_train_neural_ngram(order: int, train: Sequence, val: Sequence,
@@ -245,7 +232,8 @@ def load_or_train_neural_ngram(order: int, train: Sequence, val: Sequence,
     from m2d.models.common import load_or_train, seed_everything
 
     key = {"code_version": CODE_VERSION, "order": int(order), "config": asdict(cfg),
-           "train": _fingerprint(train), "val": _fingerprint(val)}
+           "train": cache.fingerprint(as_state_sequences(train, N_STATES)),
+           "val": cache.fingerprint(as_state_sequences(val, N_STATES))}
 
     def make() -> NeuralNGram:
         seed_everything(cfg.seed)
@@ -298,7 +286,7 @@ def seen_contexts(chain, sequences: Iterable, first: int = 6) -> np.ndarray:
 
     Notebook: notebooks/05_landscape.ipynb
     Args:
-        chain (markov.NGramModel): a fitted count-based chain of order k
+        chain (ngram.NGramModel): a fitted count-based chain of order k
         sequences (iterable): Melody objects or state arrays
         first (int): first scored position
     Returns:
@@ -310,3 +298,69 @@ def seen_contexts(chain, sequences: Iterable, first: int = 6) -> np.ndarray:
     for m in range(1, k + 1):
         code += X[:, k - m] * n ** (m - 1)
     return np.isin(code, np.fromiter(chain.counts.keys(), dtype=np.int64, count=len(chain.counts)))
+
+
+def compare_orders(split: dict, orders: Sequence[int] = range(7), alpha: float = 0.1,
+                   first: int = 6, cfg: NGramTrainConfig = NGramTrainConfig()
+                   ) -> dict[str, np.ndarray]:
+    """Count-based k-th order chains (Part I, :class:`m2d.ngram.NGramModel`, add-``alpha``) against
+    neural k-grams (:func:`load_or_train_neural_ngram`) of the same orders, scored on the same
+    positions t >= ``first`` of the validation and test melodies (Limit 1): bits per note, the
+    count table's size n^(k+1) and the contexts it saw, the network's parameter count.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        split (dict): ``{"train", "val", "test"}`` lists of Melody
+        orders (sequence of int): the orders k to compare
+        alpha (float): the count chains' pseudo-count
+        first (int): first scored position (>= every order)
+        cfg (NGramTrainConfig): the neural k-grams' settings (the book's by default)
+    Returns:
+        table (dict): arrays ``order``, ``count_val``, ``count_test``, ``neural_val``,
+            ``neural_test``, ``entries``, ``contexts_seen``, ``parameters``
+    Raises:
+        ValueError: an order above ``first`` (its first positions would not be scored)
+    """
+    from m2d.models.common import n_parameters
+    from m2d.ngram import NGramModel, kth_order_parameter_count
+
+    rows = []
+    for k in orders:
+        if k > first:
+            raise ValueError(f"order {k} exceeds first = {first}")
+        net, _ = load_or_train_neural_ngram(int(k), split["train"], split["val"], cfg,
+                                            progress=False)
+        chain = NGramModel(N_STATES, int(k), alpha=alpha).fit(split["train"])
+        rows.append([k, *(chain.bits_per_note(split[s], first=first) for s in ("val", "test")),
+                     *(bits_per_note(net, split[s], first=first) for s in ("val", "test")),
+                     kth_order_parameter_count(N_STATES, int(k)), chain.n_contexts_seen,
+                     n_parameters(net)])
+    cols = list(zip(*rows, strict=True))
+    names = ("order", "count_val", "count_test", "neural_val", "neural_test", "entries",
+             "contexts_seen", "parameters")
+    ints = {"order", "entries", "contexts_seen", "parameters"}
+    return {n: np.array(c, dtype=np.int64 if n in ints else float)
+            for n, c in zip(names, cols, strict=True)}
+
+
+def bits_by_context(models: dict[str, np.ndarray], seen: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Mean bits per note -log2 p of each model on the positions whose context was seen in training
+    and on those never seen (:func:`seen_contexts`): where the neural k-gram's advantage comes from.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        models (dict[str, np.ndarray]): name -> log2 probabilities of the scored positions
+        seen (np.ndarray): bool per scored position
+    Returns:
+        bits (dict[str, (float, float)]): name -> (seen, never seen); NaN for an empty group
+    Raises:
+        ValueError: a model scored another number of positions than ``seen``
+    """
+    seen = np.asarray(seen, dtype=bool)
+    out = {}
+    for name, lp in models.items():
+        lp = np.asarray(lp, dtype=float)
+        if lp.shape != seen.shape:
+            raise ValueError(f"model {name!r} has {lp.size} positions, seen has {seen.size}")
+        out[name] = tuple(float(-lp[g].mean()) if g.any() else float("nan") for g in (seen, ~seen))
+    return out

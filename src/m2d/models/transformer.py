@@ -13,13 +13,13 @@ Notebook: notebooks/02_attention.ipynb
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from torch import nn
 
-from m2d.models.melody_lm import N_DURATION, N_ONSET, N_PITCH, VOCAB_IN, TrainConfig
+from m2d.models.melody_lm import N_PITCH, MelodyModel, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class DecoderLayer(nn.Module):
         return x + self.drop(self.ff(self.ln2(x))), w
 
 
-class MusicTransformer(nn.Module):
+class MusicTransformer(MelodyModel):
     """Decoder-only Transformer over pitch classes: logits of p(x_t | x_{<t}) at every position.
 
     Without relative attention (``max_rel=0``) learned absolute position embeddings are used (they can
@@ -114,10 +114,7 @@ class MusicTransformer(nn.Module):
     def __init__(self, cfg: TransformerConfig = TransformerConfig()):
         super().__init__()
         self.cfg = cfg
-        self.tok = nn.Embedding(VOCAB_IN, cfg.d_model)
-        if cfg.rhythm:
-            self.dur = nn.Embedding(N_DURATION, cfg.d_model)
-            self.onset = nn.Embedding(N_ONSET, cfg.d_model)
+        self.init_embeddings(cfg.d_model, cfg.rhythm)
         if cfg.max_rel == 0 or cfg.abs_pos:
             self.pos = nn.Embedding(cfg.max_len, cfg.d_model)
         self.drop = nn.Dropout(cfg.dropout)
@@ -140,11 +137,7 @@ class MusicTransformer(nn.Module):
             raise ValueError(f"sequence of {T} tokens is longer than max_len={self.cfg.max_len}")
         if temperature <= 0:
             raise ValueError(f"temperature must be positive, got {temperature}")
-        x = self.tok(tokens)
-        if self.cfg.rhythm:
-            if durs is None or onsets is None:
-                raise ValueError("this model embeds rhythm: pass durs and onsets (see melody_lm.encode)")
-            x = x + self.dur(durs) + self.onset(onsets)
+        x = self.embed(tokens, durs, onsets)
         if self.cfg.max_rel == 0 or self.cfg.abs_pos:
             x = x + self.pos(torch.arange(T))
         x = self.drop(x)
@@ -154,14 +147,6 @@ class MusicTransformer(nn.Module):
             weights.append(w)
         logits = self.head(self.ln(x))
         return (logits, weights) if return_attention else logits
-
-
-def n_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters (for the table "Markov chain vs attention").
-
-    Notebook: notebooks/02_attention.ipynb
-    """
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def attention_maps(model: MusicTransformer, melody, causal: bool = True, temperature: float = 1.0,
@@ -191,6 +176,74 @@ def attention_maps(model: MusicTransformer, melody, causal: bool = True, tempera
         _, weights = model.eval()(batch["tokens"], batch["durs"], batch["onsets"], causal=causal,
                                   temperature=temperature, return_attention=True)
     return [w[0].double().numpy() for w in weights]
+
+
+def attention_row_check(model: MusicTransformer, melodies, atol: float = 1e-6) -> dict[str, float]:
+    """Theorem 21.3 on a trained model: every attention matrix A (each layer, head and melody) passes
+    ``stochastic.check_stochastic`` (Definition 21.2: entries >= 0, rows summing to 1), and
+    its allowed entries (j <= i under the causal mask) are strictly positive.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        model (MusicTransformer): trained model
+        melodies (sequence of Melody): e.g. the test split
+        atol (float): tolerance of the row sums
+    Returns:
+        check (dict): ``n_matrices`` (int), ``min_allowed`` (smallest A_ij with j <= i) and
+        ``max_row_error`` (largest |sum_j A_ij - 1|)
+    Raises:
+        ValueError: no melodies, or a matrix that is not stochastic (``check_stochastic``'s message)
+    """
+    from m2d.attention import stochasticity
+    from m2d.stochastic import check_stochastic
+
+    if len(melodies) == 0:
+        raise ValueError("need at least one melody")
+    worst_min, worst_err, n_matrices = np.inf, 0.0, 0
+    for m in melodies:
+        for layer_maps in attention_maps(model, m):
+            for A in layer_maps:  # one (T x T) matrix per head
+                check_stochastic(A, atol=atol)
+                lower = np.tril(np.ones(A.shape, dtype=bool))
+                worst_min = min(worst_min, A[lower].min())
+                worst_err = max(worst_err, stochasticity(A)[1])
+                n_matrices += 1
+    return {"n_matrices": n_matrices, "min_allowed": float(worst_min), "max_row_error": float(worst_err)}
+
+
+def rows_at_pitch_class(model: MusicTransformer, melody, pc: int, start: int = 6, stop: int = 40,
+                        max_rows: int = 6) -> dict[str, np.ndarray]:
+    """The Transformer's dynamic transition rows where a melody holds one pitch class: for each
+    position t with x_t = pc (start <= t < stop, the first ``max_rows``) the next-note distribution
+    p(x_{t+1} = . | x_{<=t}) and the attention row of that query (last layer, mean over heads) --
+    where a first-order Markov chain has one fixed row P[pc, .] for all of them.
+
+    Input position t + 1 holds x_t, so both rows are read at t + 1 (the melody is fed with one extra
+    note so that the last note's prediction exists too).
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        model (MusicTransformer): trained model
+        melody (Melody): the melody
+        pc (int): pitch class 0..11
+        start, stop (int): positions searched
+        max_rows (int): at most this many positions
+    Returns:
+        rows (dict): ``positions`` (list of int), ``next`` (r, 12) next-note distributions,
+        ``attention`` (r, n + 1) attention rows over positions (0 = start token, j >= 1 = note j - 1)
+    Raises:
+        ValueError: pc outside 0..11
+    """
+    from m2d.models.melody_lm import next_distributions, pcs_and_durations
+
+    if not 0 <= pc < 12:
+        raise ValueError(f"pc must be a pitch class 0..11, got {pc}")
+    pcs, durs = pcs_and_durations(melody)
+    occ = [t for t in range(start, min(stop, pcs.size)) if pcs[t] == pc][:max_rows]
+    nxt = next_distributions(model, (np.r_[pcs, 0], np.r_[durs, 1.0]))
+    last = attention_maps(model, melody, append_end=True)[-1].mean(axis=0)
+    idx = [t + 1 for t in occ]
+    return {"positions": occ, "next": nxt[idx], "attention": last[idx]}
 
 
 def head_statistics(model: MusicTransformer, melodies, max_offset: int = 8) -> dict:
@@ -263,9 +316,37 @@ def head_statistics(model: MusicTransformer, melodies, max_offset: int = 8) -> d
     return {k: v / rows for k, v in acc.items()}
 
 
+def head_preferences(stats: dict[str, np.ndarray]) -> dict:
+    """Summary of :func:`head_statistics` per head (flattened layer-major, named "L{l}H{h}"): the
+    attention profile over offsets, the preference ratios r = attention / uniform attention for the
+    three targets (r > 1: the head looks for it), and the head that most clearly does each job.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        stats (dict): the result of :func:`head_statistics`
+    Returns:
+        summary (dict): ``heads`` (names), ``profile`` (heads, 1 + R: start token, then offsets
+        0..R-1), ratios ``same_pc``, ``after_same``, ``bar_back`` (heads,), and the indices
+        ``markov_head`` (most weight on the note before the latest), ``lookup_head`` (largest
+        ``after_same`` ratio), ``bar_head`` (largest ``bar_back`` ratio)
+    """
+    L, H = stats["bos_mass"].shape
+    ratios = {k: (stats[k] / stats[f"{k}_chance"]).ravel() for k in ("same_pc", "after_same",
+                                                                      "bar_back")}
+    profile = np.concatenate([stats["bos_mass"].reshape(-1, 1),
+                              stats["offset_mass"].reshape(L * H, -1)], axis=1)
+    return {"heads": [f"L{layer}H{head}" for layer in range(L) for head in range(H)],
+            "profile": profile, **ratios,
+            "markov_head": int(np.argmax(stats["offset_mass"][..., 1].ravel())),
+            "lookup_head": int(np.argmax(ratios["after_same"])),
+            "bar_head": int(np.argmax(ratios["bar_back"]))}
+
+
 #: The chapter's Transformer: chosen on the validation split among a few sizes that train in about a
 #: minute on one CPU core (relative attention helped most: without it validation bits rose by ~0.1).
 BOOK_CONFIG = TransformerConfig(d_model=64, n_heads=4, n_layers=4, d_ff=128, dropout=0.3, max_rel=64)
+#: The same Transformer without the rhythm inputs: pitch classes only, the Markov chain's information.
+PITCH_ONLY_CONFIG = replace(BOOK_CONFIG, rhythm=False)
 BOOK_TRAIN = TrainConfig(epochs=60, batch_size=16, lr=3e-3)
 
 

@@ -1,18 +1,14 @@
-"""Helpers shared by the widgets: figure to PNG bytes, and the status messages beside controls."""
+"""Helpers shared by the widgets: the status messages beside controls (and their plain text for the
+static frames), parsing of typed matrices, and blitted figures.
+"""
 
 from __future__ import annotations
 
 import html
 import io
+import re
 
 import numpy as np
-
-
-def png(fig, dpi: int = 72) -> bytes:
-    """Render a matplotlib figure to PNG bytes (for an ``ipywidgets.Image``)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
 
 
 def error_html(msg: str) -> str:
@@ -23,6 +19,41 @@ def error_html(msg: str) -> str:
 def ok_html(msg: str) -> str:
     """A green status line."""
     return f"<span style='color:#1b5e20'>&#10003; {html.escape(msg)}</span>"
+
+
+def strip_tags(html_text: str) -> str:
+    """Plain text of a status message: tags removed and entities unescaped (``&lt;`` -> ``<``), for
+    the captions of the static frames."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def parse_matrix(text: str) -> np.ndarray:
+    """Parse a matrix typed as rows separated by newlines or ';', entries by spaces or commas.
+
+    Notebook: notebooks/04_examples.ipynb (the toy-chain widget)
+    Args:
+        text (str): e.g. ``"0.5 0.5; 0.2 0.8"``
+    Returns:
+        M (np.ndarray): float64, shape (rows, columns)
+    Raises:
+        ValueError: an entry that is not a number (quoted, with its row), no rows, or rows of
+            different lengths
+    """
+    rows = [r for r in re.split(r"[;\n]", text) if r.strip()]
+    out = []
+    for i, r in enumerate(rows):
+        vals = []
+        for tok in re.split(r"[,\s]+", r.strip()):
+            try:
+                vals.append(float(tok))
+            except ValueError:
+                raise ValueError(f"row {i}: {tok!r} is not a number") from None
+        out.append(vals)
+    if not out:
+        raise ValueError("empty matrix")
+    if len({len(r) for r in out}) != 1:
+        raise ValueError(f"rows have different lengths: {[len(r) for r in out]}")
+    return np.array(out)
 
 
 class BlitFigure:

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from m2d import audio
-from m2d.markov import PITCH_CLASSES, check_stochastic, parse_note, pcs_to_midi
-from m2d.plotting import midi_name
+from m2d import audio, players
+from m2d.pitch import PITCH_CLASSES, midi_name, parse_note, pcs_to_midi
+from m2d.stochastic import check_stochastic
+from m2d.widgets._common import BlitFigure, error_html, strip_tags
 
 #: Longest typed melody the explorer accepts (the heatmap stays legible).
 MAX_TYPED_NOTES = 96
@@ -25,7 +26,7 @@ def parse_melody(text: str, max_notes: int = MAX_TYPED_NOTES) -> np.ndarray:
     """Parse note names separated by spaces or commas (``"C4 D4 E4 G4"``) into MIDI numbers.
 
     A name with an octave (``"Eb5"``) is that MIDI note; one without (``"F#"``) is voiced in the
-    octave nearest the previous note (:func:`m2d.markov.pcs_to_midi`).
+    octave nearest the previous note (:func:`m2d.pitch.pcs_to_midi`).
 
     Notebook: notebooks/02_attention.ipynb
     Args:
@@ -35,7 +36,7 @@ def parse_melody(text: str, max_notes: int = MAX_TYPED_NOTES) -> np.ndarray:
         midi (np.ndarray): int64 MIDI numbers
     Raises:
         ValueError: fewer than two notes, more than ``max_notes``, or a token that is not a note name
-            (the message is :func:`m2d.markov.parse_note`'s, quoting the token)
+            (the message is :func:`m2d.pitch.parse_note`'s, quoting the token)
     """
     tokens = [t for t in re.split(r"[\s,;]+", text.strip()) if t]
     if len(tokens) < 2:
@@ -61,17 +62,6 @@ def highlight_gains(weights: np.ndarray, floor: float = 0.15) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
     top = w.max(initial=0.0)
     return floor + (1 - floor) * (w / top if top > 0 else w)
-
-
-def _png_from_canvas(canvas) -> bytes:
-    """PNG bytes of an Agg canvas's current pixels (fast zlib level: the picture is redrawn often)."""
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
-    return buf.getvalue()
 
 
 def _apply_gains(y: np.ndarray, durations: np.ndarray, gains: np.ndarray, tempo: float) -> np.ndarray:
@@ -145,6 +135,7 @@ class AttentionExplorer:
         self.ax_map = self.fig.add_subplot(gs[:, 0])
         self.ax_row = self.fig.add_subplot(gs[0, 1])
         self.ax_pc = self.fig.add_subplot(gs[1, 1])
+        self._blit = BlitFigure(self.fig)
         self._artists: dict = {}
 
         self.pitches = self.durations = self.numbers = self.signal = self.highlighted = None
@@ -192,8 +183,6 @@ class AttentionExplorer:
 
     def update(self) -> None:
         """Recompute and redraw what the controls determine; bad text only sets the message."""
-        from m2d.widgets._common import error_html
-
         t0 = time.perf_counter()
         try:
             pitches, durations = self.current_melody()
@@ -228,7 +217,7 @@ class AttentionExplorer:
         class ``pc_mass``, the Markov row ``markov`` = P[latest note, :] and the Transformer's
         next-note distribution ``model`` (for queries >= 1)."""
         from m2d.attention import aggregate_by_label
-        from m2d.models.melody_lm import next_note_distributions
+        from m2d.models.melody_lm import next_distributions
         from m2d.models.transformer import attention_maps
 
         pcs = np.mod(self.pitches, 12)
@@ -238,8 +227,8 @@ class AttentionExplorer:
                 self._forward.clear()
             maps = attention_maps(self.model, (pcs, self.durations), causal=fkey[1],
                                   temperature=fkey[2], append_end=True)
-            nxt = next_note_distributions(self.model, (np.concatenate([pcs, [0]]),
-                                                       np.concatenate([self.durations, [1.0]])))
+            nxt = next_distributions(self.model, (np.concatenate([pcs, [0]]),
+                                                  np.concatenate([self.durations, [1.0]])))
             self._forward[fkey] = (maps, nxt)
         maps, nxt = self._forward[fkey]
         A = maps[self.layer.value][self.head.value]
@@ -256,7 +245,8 @@ class AttentionExplorer:
     def _draw(self, rebuild: bool) -> None:
         """Redraw in place. When the melody changes the axes, ticks and bars are rebuilt and the static
         parts rendered once into a background; otherwise only the changing artists (heatmap, bars,
-        titles) are drawn over that background (blitting: tick labels dominate the render time)."""
+        titles) are drawn over that background (blitting, :class:`BlitFigure`: tick labels dominate
+        the render time)."""
         c = self.numbers
         A, row, q = c["A"], c["row"], int(c["query"])
         labels = ["BOS"] + [midi_name(int(p)) for p in self.pitches]
@@ -287,25 +277,16 @@ class AttentionExplorer:
         for bars, values in zip(a["pc_bars"], series, strict=True):
             for bar, h in zip(bars, values, strict=True):
                 bar.set_height(h)
-        canvas = self.fig.canvas
-        canvas.restore_region(self._background)
-        for ax, artists in ((self.ax_map, [a["im"], a["hline"]]), (self.ax_row, list(a["row_bars"])),
-                            (self.ax_pc, [b for bars in a["pc_bars"] for b in bars])):
-            for artist in artists:
-                ax.draw_artist(artist)
-        for t in (a["map_title"], a["row_title"], a["pc_title"]):
-            self.fig.draw_artist(t)
-        self.image = _png_from_canvas(canvas)
+        self.image = self._blit.render()
         self.picture.value = self.image
         self.status.value = (f"{T - 1} notes; query row {q} is a probability vector: min entry "
                              f"{row[row > 0].min():.3g}, sum {row.sum():.6f}")
 
     def _build(self, labels: list[str], A: np.ndarray, row: np.ndarray) -> None:
-        """Lay out the axes for a melody of ``len(labels)`` positions and render the static parts into
-        the background. The axes are created once and then only re-limited and re-ticked (clearing
-        them would recreate every tick object: most of the time of a melody change)."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
+        """Lay out the axes for a melody of ``len(labels)`` positions; the static parts are rendered
+        into the background at the next :meth:`BlitFigure.render`. The axes are created once and then
+        only re-limited and re-ticked (clearing them would recreate every tick object: most of the
+        time of a melody change)."""
         a = self._artists
         T = len(labels)
         step = max(1, int(np.ceil(T / 24)))
@@ -313,14 +294,14 @@ class AttentionExplorer:
         names = [labels[i] for i in ticks]
         if not a:  # once: everything that does not depend on the melody
             a["im"] = self.ax_map.imshow(A, cmap="viridis", vmin=0, vmax=1, aspect="auto",
-                                         interpolation="nearest", animated=True)
-            a["hline"] = self.ax_map.axhline(0, color="w", lw=0.8, alpha=0.8, animated=True)
+                                         interpolation="nearest")
+            a["hline"] = self.ax_map.axhline(0, color="w", lw=0.8, alpha=0.8)
             self.ax_map.set_xlabel("key (attended position)", fontsize=8)
             self.ax_map.set_ylabel("query (latest note)", fontsize=8)
             self.ax_row.set_yticks([])  # the scale changes with the row: its maximum is in the title
             x = np.arange(12)
             a["pc_bars"] = [
-                self.ax_pc.bar(x + off, np.zeros(12), width=0.27, color=col, label=lab, animated=True)
+                self.ax_pc.bar(x + off, np.zeros(12), width=0.27, color=col, label=lab)
                 for off, col, lab in ((-0.27, "C1", "attention mass per pitch class"),
                                       (0.0, "C0", "Markov row P[note, ·] (fixed)"),
                                       (0.27, "C2", "Transformer p(next | past) (dynamic)"))]
@@ -331,11 +312,12 @@ class AttentionExplorer:
             self.ax_pc.legend(fontsize=7, loc="upper right", ncol=3, frameon=False)
             for key, ax in (("map_title", self.ax_map), ("row_title", self.ax_row), ("pc_title", self.ax_pc)):
                 a[key] = ax.set_title("", fontsize=9)
-                a[key].set_animated(True)
-            if not isinstance(self.fig.canvas, FigureCanvasAgg):
-                FigureCanvasAgg(self.fig)
+            self._blit.animate(a["im"], a["hline"], *(b for bars in a["pc_bars"] for b in bars),
+                               a["map_title"], a["row_title"], a["pc_title"])
             self.fig.set_dpi(self.dpi)
-        else:
+        else:  # the old melody's bars leave the figure and the animated artists
+            old = {id(b) for b in a["row_bars"]}
+            self._blit.artists[:] = [x for x in self._blit.artists if id(x) not in old]
             a["row_bars"].remove()
         a["im"].set_data(A)
         a["im"].set_extent((-0.5, T - 0.5, T - 0.5, -0.5))
@@ -343,11 +325,11 @@ class AttentionExplorer:
         self.ax_map.set_ylim(T - 0.5, -0.5)
         self.ax_map.set_xticks(ticks, names, rotation=90, fontsize=7)
         self.ax_map.set_yticks(ticks, names, fontsize=7)
-        a["row_bars"] = self.ax_row.bar(np.arange(T), row, color="C0", width=0.85, animated=True)
+        a["row_bars"] = self.ax_row.bar(np.arange(T), row, color="C0", width=0.85)
+        self._blit.animate(*a["row_bars"])
         self.ax_row.set_xticks(ticks, names, rotation=90, fontsize=7)
         self.ax_row.set_xlim(-0.5, T - 0.5)
-        self.fig.canvas.draw()  # static parts only (animated artists are skipped)
-        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        self._blit.invalidate()  # static parts changed: the next render redraws the background
 
     def _play(self, new_melody: bool) -> None:
         """Two players: the melody (re-encoded only when it changes), and what the query sees -- with
@@ -367,10 +349,10 @@ class AttentionExplorer:
         if new_melody:
             self.player.clear_output(wait=True)
             with self.player:
-                display(audio.play(self.signal))
+                display(players.play(self.signal))
         self.player_attention.clear_output(wait=True)
         with self.player_attention:
-            display(audio.play(self.highlighted))
+            display(players.play(self.highlighted))
 
     # ------------------------------------------------------------------ view
     @property
@@ -412,14 +394,10 @@ def explorer_static(model, melodies: Sequence, markov_P, melody_index: int = 0, 
     def make(layer: int, head: int) -> static.Frame:
         ex.layer.value, ex.head.value = int(layer), int(head)
         return static.Frame(ex.image, audio.encode_mp3(ex.highlighted, audio.SR),
-                            caption=_strip_tags(ex.status.value))
+                            caption=strip_tags(ex.status.value))
 
     params = {"layer": layers, "head": heads}
     frames = static.render_frames(params, make)
     return static.frame_player(params, frames, sliders=("layer", "head"),
                                title=f"Attention explorer (static version: query {ex.query.value} of "
                                      f"melody {ex.melody.label}; every layer x head)")
-
-
-def _strip_tags(text: str) -> str:
-    return re.sub(r"<[^>]+>", "", text)

@@ -3,10 +3,11 @@
 
 The widget is a thin layer over :mod:`m2d.diffusion` and :mod:`m2d.spectro`. Its controls are attributes
 (``schedule``, ``beta_1``, ``beta_T``, ``T``, ``t``, ``melody``) and :meth:`NoiseScheduleExplorer.update`
-redraws, so tests drive it without a browser. The picture is one matplotlib figure whose artists are
-updated in place and sent as a PNG; the sound uses the clean signal's STFT phase and the precomputed
-mel pseudo-inverse (:func:`m2d.spectro.fast_mel_to_audio`), not 32 Griffin-Lim iterations. An invalid
-setting (beta outside (0, 1), beta_1 > beta_T, t > T) shows a message beside the controls and leaves
+redraws, so tests drive it without a browser. The picture is one blitted matplotlib figure
+(:class:`m2d.widgets._common.BlitFigure`) whose artists are updated in place and sent as a PNG; the
+sound uses the clean signal's STFT phase and the precomputed mel pseudo-inverse
+(:func:`m2d.spectro.fast_mel_to_audio`), not 32 Griffin-Lim iterations. An invalid setting
+(beta outside (0, 1), beta_1 > beta_T, t > T) shows a message beside the controls and leaves
 the sliders and the last valid picture as they are.
 
 Notebook: notebooks/03_diffusion.ipynb
@@ -14,7 +15,6 @@ Notebook: notebooks/03_diffusion.ipynb
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Sequence
 
@@ -22,7 +22,8 @@ import numpy as np
 
 from m2d import audio, spectro
 from m2d import diffusion as df
-from m2d.widgets._common import error_html, ok_html
+from m2d.rng import torch_seed
+from m2d.widgets._common import BlitFigure, error_html, ok_html, strip_tags
 
 
 class NoiseScheduleExplorer:
@@ -33,7 +34,8 @@ class NoiseScheduleExplorer:
         melodies (sequence of Melody): melodies to choose from (the first is shown)
         seconds (float): length of the excerpt (seconds of audio)
         tempo (float): render tempo (quarter notes per minute)
-        seed (int): seed of the fixed noise eps (the same eps for every t, so x_t moves continuously)
+        rng (int or np.random.Generator): the fixed noise eps (the same eps for every t, so x_t moves
+            continuously; a Generator gives one seed drawn from it)
     Attributes:
         schedule, beta_1, beta_T, T, t, melody: the controls (ipywidgets)
         message (ipywidgets.HTML): validation message beside the controls ("" when valid)
@@ -46,7 +48,8 @@ class NoiseScheduleExplorer:
         ValueError: no melodies, non-positive seconds
     """
 
-    def __init__(self, melodies: Sequence, seconds: float = 3.0, tempo: float = 120.0, seed: int = 0):
+    def __init__(self, melodies: Sequence, seconds: float = 3.0, tempo: float = 120.0,
+                 rng: int | np.random.Generator = 0):
         import ipywidgets as W
 
         if len(melodies) == 0:
@@ -54,7 +57,7 @@ class NoiseScheduleExplorer:
         if seconds <= 0:
             raise ValueError(f"seconds must be positive, got {seconds}")
         self._melodies = list(melodies)
-        self._seconds, self._tempo, self._seed = seconds, tempo, seed
+        self._seconds, self._tempo, self._seed = seconds, tempo, torch_seed(rng)
         self._prepared: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         style = {"description_width": "60px"}
         lay = W.Layout(width="330px")
@@ -75,7 +78,7 @@ class NoiseScheduleExplorer:
         self.player = W.Audio(format="mp3", autoplay=False, loop=False)
         self.timings: dict[str, float] = {}
         self.x_t: np.ndarray | None = None
-        self._fig = None
+        self._blit: BlitFigure | None = None
         controls = W.VBox([self.melody, self.schedule, self.beta_1, self.beta_T, self.T, self.t])
         self.ui = W.VBox([W.HBox([controls, self.message]), self.image, self.player])
         for w in (self.melody, self.schedule, self.beta_1, self.beta_T, self.T, self.t):
@@ -118,12 +121,10 @@ class NoiseScheduleExplorer:
 
     # -- drawing ------------------------------------------------------------------------------------
 
-    def _make_figure(self, x0: np.ndarray):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
+    def _make_figure(self, x0: np.ndarray) -> None:
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(10.5, 2.9), dpi=72)
-        FigureCanvasAgg(fig)
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.86, wspace=0.3)
         ax_ab, ax_snr, ax_x = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.6]})
         (self._l_ab,) = ax_ab.plot([], [], color="C0", label=r"$\bar\alpha_t$")
@@ -138,52 +139,44 @@ class NoiseScheduleExplorer:
         ax_snr.set_title(r"SNR$(t)=\bar\alpha_t/(1-\bar\alpha_t)$", fontsize=10)
         ax_snr.set_ylim(-60, 60)
         ax_snr.axhline(0, color="0.7", lw=0.8)
-        # artists redrawn on every update are "animated": drawn over a cached background (blitting)
-        self._v_ab = ax_ab.axvline(0, color="k", lw=1, ls="--", animated=True)
-        self._v_snr = ax_snr.axvline(0, color="k", lw=1, ls="--", animated=True)
         self._im = ax_x.imshow(x0, origin="lower", aspect="auto", cmap="magma", vmin=-1, vmax=1,
                                extent=(0, x0.shape[1] * audio.HOP / audio.SR, 0, x0.shape[0]),
-                               interpolation="nearest", animated=True)
-        self._title = ax_x.set_title("", fontsize=9, animated=True)
+                               interpolation="nearest")
+        self._title = ax_x.set_title("", fontsize=9)
         ax_x.set_xlabel("time (s)")
         ax_x.set_ylabel("mel band")
-        self._ax_ab, self._ax_snr, self._ax_x = ax_ab, ax_snr, ax_x
-        self._fig, self._background, self._curves_key = fig, None, None
+        self._ax_ab, self._ax_snr = ax_ab, ax_snr
+        # redrawn on every update over the cached background (blitting)
+        self._v_ab = ax_ab.axvline(0, color="k", lw=1, ls="--")
+        self._v_snr = ax_snr.axvline(0, color="k", lw=1, ls="--")
+        self._blit = BlitFigure(fig)
+        self._blit.animate(self._v_ab, self._v_snr, self._im, self._title)
+        self._curves_key = None
 
-    def _render(self, x0, x_t, t, ab, curves_key) -> bytes:
+    def _render(self, x0, x_t, t, schedule: df.NoiseSchedule, curves_key) -> bytes:
         """PNG of the figure. The curves (and the cached background) are redrawn only when the
         schedule changes; moving t redraws only the markers, the image and its title."""
-        from PIL import Image
-
-        if self._fig is None or self._im.get_array().shape != x0.shape:
+        if self._blit is None or self._im.get_array().shape != x0.shape:
             self._make_figure(x0)
-        canvas = self._fig.canvas
-        if self._background is None or curves_key != self._curves_key:
+        ab = schedule.alpha_bar
+        if curves_key != self._curves_key:
             steps = np.arange(ab.size)
             self._l_ab.set_data(steps, ab)
             self._l_1m.set_data(steps, 1 - ab)
             with np.errstate(divide="ignore"):
-                snr_db = 10 * np.log10(df.snr(ab)[1:])
+                snr_db = 10 * np.log10(schedule.snr[1:])
             self._l_snr.set_data(steps[1:], np.clip(snr_db, -200, 200))
             for ax in (self._ax_ab, self._ax_snr):
                 ax.set_xlim(0, max(ab.size - 1, 1))
-            canvas.draw()
-            self._background = canvas.copy_from_bbox(self._fig.bbox)
+            self._blit.invalidate()
             self._curves_key = curves_key
-        canvas.restore_region(self._background)
         for v in (self._v_ab, self._v_snr):
             v.set_xdata([t, t])
         self._im.set_data(np.clip(x_t, -1, 1))
-        snr_t = "inf" if t == 0 else f"{10 * np.log10(ab[t] / (1 - ab[t])):.1f} dB"
+        snr_t = "inf" if t == 0 else f"{10 * np.log10(schedule.snr[t]):.1f} dB"
         self._title.set_text(f"x_t, t = {t}:  √ᾱ_t = {np.sqrt(ab[t]):.3f},  "
                              f"√(1−ᾱ_t) = {np.sqrt(1 - ab[t]):.3f},  SNR {snr_t}")
-        self._ax_ab.draw_artist(self._v_ab)
-        self._ax_snr.draw_artist(self._v_snr)
-        self._ax_x.draw_artist(self._im)
-        self._ax_x.draw_artist(self._title)
-        buf = io.BytesIO()
-        Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+        return self._blit.render()
 
     def update(self) -> None:
         """Recompute x_t for the current settings, redraw and re-render the sound; on invalid settings
@@ -193,20 +186,20 @@ class NoiseScheduleExplorer:
         problem = self.settings_error()
         if not problem:
             try:
-                betas = df.make_schedule(self.schedule.value, int(self.T.value), float(self.beta_1.value),
-                                         float(self.beta_T.value))
+                schedule = df.NoiseSchedule.make(self.schedule.value, int(self.T.value),
+                                                  float(self.beta_1.value), float(self.beta_T.value))
             except ValueError as exc:  # anything the library rejects
                 problem = str(exc)
         if problem:
             self.message.value = error_html(problem)
             return
         start = time.perf_counter()
-        ab = df.alpha_bars(betas)
+        ab = schedule.alpha_bar
         t = int(self.t.value)
         x0, phase, eps = self._prepare(int(self.melody.value))
-        self.x_t = df.q_sample(x0, t, ab, eps)
+        self.x_t = schedule.q_sample(x0, t, eps)
         key = (self.schedule.value, int(self.T.value), float(self.beta_1.value), float(self.beta_T.value))
-        self.image.value = self._render(x0, self.x_t, t, ab, key)
+        self.image.value = self._render(x0, self.x_t, t, schedule, key)
         mid = time.perf_counter()
         y = spectro.unit_to_audio(self.x_t, phase=phase)
         self.sound = audio.encode_mp3(y)
@@ -236,15 +229,9 @@ def explorer_static(melodies: Sequence, ts: Sequence[int] = (0, 25, 100, 200, 30
     def make(schedule: str, t: int) -> static.Frame:
         ex.schedule.value = schedule
         ex.t.value = int(t)
-        return static.Frame(bytes(ex.image.value), ex.sound, caption=_strip_tags(ex.message.value))
+        return static.Frame(bytes(ex.image.value), ex.sound, caption=strip_tags(ex.message.value))
 
     params = {"schedule": ["linear", "cosine"], "t": list(ts)}
     return static.frame_player(params, static.render_frames(params, make), sliders=("t",),
                                title="Noise-schedule explorer (static version: schedule x t, T = 1000)")
 
-
-def _strip_tags(s: str) -> str:
-    import html
-    import re
-
-    return html.unescape(re.sub(r"<[^>]+>", "", s))

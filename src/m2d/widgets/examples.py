@@ -15,8 +15,9 @@ import ipywidgets as W
 import matplotlib.pyplot as plt
 import numpy as np
 
-from m2d import attention, diffusion, markov, plotting
-from m2d.widgets._common import BlitFigure, error_html, ok_html
+from m2d import attention, diffusion, example_chains, markov, plotting
+from m2d.rng import as_generator
+from m2d.widgets._common import BlitFigure, error_html, ok_html, parse_matrix
 
 
 def _matrix_text(A) -> str:
@@ -95,7 +96,7 @@ def _annotate(texts, M) -> None:
 class ToyChainExample(_Example):
     """Type a stochastic matrix on {C, E, G} (or any size); see P^n and pi (Theorems 21.1-21.2)."""
 
-    def __init__(self, P=markov.TOY_CEG, n: int = 2):
+    def __init__(self, P=example_chains.TOY_CEG, n: int = 2):
         super().__init__((10, 3))
         self.matrix = W.Textarea(value=_matrix_text(P), rows=4, description="P",
                                  layout=W.Layout(width="260px"), continuous_update=False)
@@ -106,9 +107,8 @@ class ToyChainExample(_Example):
         self.update()
 
     def compute(self) -> str:
-        P = markov.check_stochastic(markov.parse_matrix(self.matrix.value))
-        self.P, self.Pn = P, markov.n_step(P, self.n.value)
-        self.pi = markov.stationary_distribution(P)
+        chain = markov.MarkovChain(parse_matrix(self.matrix.value))
+        self.P, self.Pn, self.pi = chain.P, chain.n_step(self.n.value), chain.stationary
         gap = np.abs(self.Pn - self.pi).max()
         return f"stochastic; max |P^n - pi| over all entries = {gap:.2e}"
 
@@ -116,11 +116,12 @@ class ToyChainExample(_Example):
         return self.P.shape  # a matrix of another size needs new axes; anything else is redrawn
 
     def build(self, fig) -> None:
-        labels = markov.TOY_CEG_LABELS if len(self.P) == 3 else [str(i) for i in range(len(self.P))]
+        n = len(self.P)
+        labels = example_chains.TOY_CEG_LABELS if n == 3 else [str(i) for i in range(n)]
         a0, a1 = fig.subplots(1, 2)
-        self._im = plotting.matrix_heatmap(a0, self.Pn, labels, title="$P^n$", vmax=1)
+        self._im = plotting.matrix_heatmap(self.Pn, labels, ax=a0, title="$P^n$", vmax=1)[2]
         self._texts = list(a0.texts)
-        plotting.distribution_bars(a1, self.pi, labels, title=r"$\pi$")
+        plotting.distribution_bars(self.pi, labels, ax=a1, title=r"$\pi$")
         a1.set_ylim(0, 1)
         self._bars = list(a1.patches)
         fig.tight_layout()
@@ -162,7 +163,7 @@ class AttentionExample(_Example):
         self.update()
 
     def compute(self) -> str:
-        Q, K = markov.parse_matrix(self.Q.value), markov.parse_matrix(self.K.value)
+        Q, K = parse_matrix(self.Q.value), parse_matrix(self.K.value)
         d_k = Q.shape[1]
         scale = 1.0 / (np.sqrt(d_k) * self.temperature.value)
         V = self.V if self.V.shape[0] == K.shape[0] else np.eye(K.shape[0])
@@ -179,13 +180,14 @@ class AttentionExample(_Example):
         a0, a1 = fig.subplots(1, 2)
         # scores: a diverging map centred on 0, its range set per update (the numbers are printed in
         # the cells, so no colour bar, whose axis would change with every temperature)
-        self._scores_im = plotting.matrix_heatmap(a0, self.scores, labels, vmax=1, cmap="coolwarm",
-                                                  annotate=True, xlabel="key", ylabel="query",
-                                                  title=r"scores $QK^\top/(\sqrt{d_k}\,\tau)$")
+        self._scores_im = plotting.matrix_heatmap(self.scores, labels, ax=a0, vmax=1,
+                                                  cmap="coolwarm", annotate=True, xlabel="key",
+                                                  ylabel="query",
+                                                  title=r"scores $QK^\top/(\sqrt{d_k}\,\tau)$")[2]
         self._scores_txt = list(a0.texts)
-        self._weights_im = plotting.matrix_heatmap(a1, self.weights, labels, vmax=1, annotate=True,
-                                                   title="attention weights (rows sum to 1)",
-                                                   xlabel="key", ylabel="query")
+        self._weights_im = plotting.matrix_heatmap(self.weights, labels, ax=a1, vmax=1,
+                                                   annotate=True, xlabel="key", ylabel="query",
+                                                   title="attention weights (rows sum to 1)")[2]
         self._weights_txt = list(a1.texts)
         fig.tight_layout()
         self.blit.animate(self._scores_im, self._weights_im, *self._scores_txt, *self._weights_txt)
@@ -213,7 +215,8 @@ class PixelDiffusionExample(_Example):
     BINS = 80
 
     def __init__(self, x0: float = 0.8, t: int = 500, T: int = 1000, beta_start: float = 1e-4,
-                 beta_end: float = 0.02, draws: int = 20_000, seed: int = 0):
+                 beta_end: float = 0.02, draws: int = 20_000,
+                 rng: int | np.random.Generator = 0):
         super().__init__((10, 3))
         self.x0 = W.FloatSlider(value=x0, min=-2, max=2, step=0.05, description="x0")
         self.t = W.IntSlider(value=t, min=0, max=T, description="t")
@@ -222,7 +225,7 @@ class PixelDiffusionExample(_Example):
                                            description="beta_1", readout_format=".1e")
         self.beta_end = W.FloatLogSlider(value=beta_end, base=10, min=-4, max=-0.05,
                                          description="beta_T", readout_format=".1e")
-        self.draws, self.seed = draws, seed
+        self.draws, self.rng = draws, rng
         self.alpha_bar = self.samples = None
         self.T.observe(self._sync_t, names="value")
         for w in (self.x0, self.t, self.beta_start, self.beta_end):
@@ -238,7 +241,7 @@ class PixelDiffusionExample(_Example):
             raise ValueError(f"t = {self.t.value} is outside 0..T = {self.T.value}")
         betas = diffusion.linear_beta_schedule(self.T.value, self.beta_start.value, self.beta_end.value)
         self.alpha_bar = diffusion.alpha_bars(betas)
-        rng = np.random.default_rng(self.seed)
+        rng = as_generator(self.rng)
         x0 = np.full(self.draws, self.x0.value)
         self.samples = diffusion.q_sample(x0, self.t.value, self.alpha_bar, rng.standard_normal(self.draws))
         ab = self.alpha_bar[self.t.value]

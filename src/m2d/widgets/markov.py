@@ -16,10 +16,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import PolyCollection
 
-from m2d import audio, markov, plotting
-from m2d.widgets._common import BlitFigure, error_html, ok_html
+from m2d import audio, example_chains, markov, ngram, pitch, players, plotting
+from m2d.widgets._common import BlitFigure, error_html, ok_html, strip_tags
 
-NAMES = markov.PITCH_CLASSES
+NAMES = pitch.PITCH_CLASSES
 #: Row-sum tolerance of the editor's strict mode.
 STRICT_ATOL = 5e-3
 
@@ -28,16 +28,16 @@ STRICT_ATOL = 5e-3
 def _fitted(source: str) -> np.ndarray:
     from m2d import corpus
 
-    return markov.fit_transition_matrix(corpus.load_split(source)["train"], order=1, smoothing=0.5)
+    return ngram.fit_transition_matrix(corpus.load_split(source)["train"], order=1, smoothing=0.5)
 
 
 def presets() -> dict[str, np.ndarray]:
     """The editor's preset 12x12 matrices (corpus fits are computed on first use, then memoised)."""
     return {
-        "Illiac-style": markov.illiac_matrix(),
+        "Illiac-style": example_chains.illiac_matrix(),
         "uniform": np.full((12, 12), 1 / 12),
-        "stepwise": markov.stepwise_matrix(),
-        "toy C-E-G": markov.embed_matrix(markov.TOY_CEG, [0, 4, 7]),
+        "stepwise": example_chains.stepwise_matrix(),
+        "toy C-E-G": example_chains.embed_matrix(example_chains.TOY_CEG, [0, 4, 7]),
         "Bach-fitted": _fitted("bach"),
         "Essen-fitted": _fitted("essen"),
     }
@@ -166,24 +166,25 @@ class TransitionMatrixEditor:
     def update(self) -> None:
         """Recompute from the controls; on invalid input show the message and keep everything else."""
         try:
-            P = markov.normalize_rows(self.current_matrix())  # absorb strict-mode round-off
-            pi = markov.stationary_distribution(P)
+            # normalising again absorbs strict-mode round-off
+            chain = markov.MarkovChain(markov.normalize_rows(self.current_matrix()))
+            pi = chain.stationary
         except ValueError as exc:
             self._show_error(str(exc))
             return
         self.error = None
-        self.P, self.pi = P, pi
-        pcs = markov.sample_melody(P, self.length.value, self.start.value, rng=self.seed.value)
-        self.melody = markov.pcs_to_midi(pcs)
+        self.P, self.pi = chain.P, pi
+        pcs = chain.sample(self.length.value, self.start.value, rng=self.seed.value)
+        self.melody = pitch.pcs_to_midi(pcs)
         self.signal = audio.synthesize(self.melody, 0.5, tempo=self.tempo.value)
-        ent = -np.sum(np.where(P > 0, P * np.log2(np.where(P > 0, P, 1)), 0), axis=1) @ pi
+        ent = chain.entropy_rate
         self.message.value = ok_html(f"stochastic; entropy rate {ent:.2f} bits/note")
         self._draw()
         self.player.clear_output(wait=True)
         with self.player:
             from IPython.display import display
 
-            display(audio.play(self.signal))
+            display(players.play(self.signal))
 
     def _draw(self) -> None:
         """Blitted redraw (:class:`BlitFigure`): axes and labels are rendered once; an update paints
@@ -192,11 +193,11 @@ class TransitionMatrixEditor:
         a0, a1, a2 = self._axes
         if not hasattr(self, "_blit"):
             self._blit = BlitFigure(self._fig)
-            self._im = plotting.matrix_heatmap(a0, self.P, NAMES, title="transition matrix P")
+            self._im = plotting.matrix_heatmap(self.P, NAMES, ax=a0, title="transition matrix P")[2]
             self._bars = a1.bar(np.arange(12), self.pi, color="C1")
             a1.set_xticks(np.arange(12), NAMES)
             a1.set_title(r"stationary $\pi$ ($\pi P = \pi$)")
-            plotting.piano_roll(a2, [55, 81], 0.5, title="sampled melody")  # fixes the axes' look
+            plotting.piano_roll([55, 81], 0.5, ax=a2, title="sampled melody")  # fixes the look
             for artist in list(a2.patches):
                 artist.remove()
             self._roll = PolyCollection([], facecolors="C0", edgecolors="k", linewidths=0.3)
@@ -246,14 +247,15 @@ class PowerExplorer:
     """
 
     def __init__(self, preset: str = "Illiac-style", n: int = 1, start: str = "C", chains: int = 2000,
-                 seed: int = 0):
-        self._presets = {k: v for k, v in presets().items()}
+                 rng: int | np.random.Generator = 0):
+        self._presets = presets()
+        self._chains: dict[str, markov.MarkovChain] = {}  # validated once per preset
         self.preset = W.Dropdown(options=list(self._presets), value=preset, description="chain")
         self.n = W.IntSlider(value=n, min=0, max=40, description="n")
         self.start = W.Dropdown(options=list(NAMES), value=start, description="start",
                                 layout=W.Layout(width="160px"))
         self.chains = W.IntSlider(value=chains, min=100, max=10_000, step=100, description="MC chains")
-        self.seed = seed
+        self.rng = rng
         self.message = W.HTML()
         self.picture = W.Image(format="png")
         self.Pn = self.estimate = self.tv = None
@@ -264,17 +266,22 @@ class PowerExplorer:
             w.observe(lambda _: self.update(), names="value")
         self.update()
 
+    def _chain(self, name: str) -> markov.MarkovChain:
+        if name not in self._chains:
+            self._chains[name] = markov.MarkovChain(self._presets[name])
+        return self._chains[name]
+
     def update(self) -> None:
         try:
             P = self._presets[self.preset.value]
             n = self.n.value
-            self.Pn = markov.n_step(P, n)
-            self.estimate = markov.monte_carlo_n_step(P, n, self.chains.value, rng=self.seed)
+            chain = self._chain(self.preset.value)
+            self.Pn = chain.n_step(n)
+            self.estimate = markov.monte_carlo_n_step(P, n, self.chains.value, rng=self.rng)
         except ValueError as exc:
             self.message.value = error_html(str(exc))
             return
-        s = NAMES.index(self.start.value)
-        self.tv = markov.tv_curve(P, s, self.n.max)
+        self.tv = chain.tv_curve(self.start.value, self.n.max)
         err = np.abs(self.Pn - self.estimate).max()
         self.message.value = (f"n = {n}: max |P^n - Monte Carlo| = {err:.3f} "
                               f"(standard error about {0.5 / np.sqrt(self.chains.value):.3f})")
@@ -285,9 +292,11 @@ class PowerExplorer:
         a0, a1, a2 = self._axes
         if not hasattr(self, "_blit"):
             self._blit = BlitFigure(self._fig)
-            self._im0 = plotting.matrix_heatmap(a0, self.Pn, NAMES, title="$P^n$ (matrix power)", vmax=1)
-            self._im1 = plotting.matrix_heatmap(a1, self.estimate, NAMES, vmax=1,
-                                                title=f"Monte Carlo, {self.chains.value} chains per start")
+            self._im0 = plotting.matrix_heatmap(self.Pn, NAMES, ax=a0, vmax=1,
+                                                title="$P^n$ (matrix power)")[2]
+            self._im1 = plotting.matrix_heatmap(self.estimate, NAMES, ax=a1, vmax=1,
+                                                title=f"Monte Carlo, {self.chains.value} chains "
+                                                      "per start")[2]
             (self._curve,) = a2.semilogy(np.arange(self.tv.size), np.maximum(self.tv, 1e-16), "C0.-")
             self._mark = a2.axvline(n, color="C3", ls="--")
             a2.set_ylim(1e-16, 2)
@@ -356,15 +365,9 @@ def explorer_static(preset_names=("Illiac-style", "stepwise", "Bach-fitted"),
     def make(chain: str, n: int) -> static.Frame:
         ex.preset.value = chain
         ex.n.value = int(n)
-        return static.Frame(ex.image, None, caption=_strip_tags(ex.message.value))
+        return static.Frame(ex.image, None, caption=strip_tags(ex.message.value))
 
     params = {"chain": list(preset_names), "n": list(ns)}
     return static.frame_player(params, static.render_frames(params, make), sliders=("n",),
                                title="P^n explorer (static version: chains x n)")
 
-
-def _strip_tags(s: str) -> str:
-    import html
-    import re
-
-    return html.unescape(re.sub(r"<[^>]+>", "", s))

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from m2d import markov
+from m2d import ngram
+from m2d.models import common
 from m2d.models import neural_ngram as ng
 
 FAST = ng.NGramTrainConfig(epochs=3, hidden=16, d_embed=4, batch_size=512)
@@ -32,7 +33,7 @@ def test_scores_exactly_the_positions_part_one_scores(bach_split, k):
     torch.manual_seed(0)
     model = ng.NeuralNGram(k, d_embed=4, hidden=8)
     lp = ng.log2_probs(model, bach_split["val"], first=6)
-    chain = markov.NGramModel(12, k, alpha=0.1).fit(bach_split["train"])
+    chain = ngram.NGramModel(12, k, alpha=0.1).fit(bach_split["train"])
     ref, _ = chain.log2_probs(bach_split["val"], first=6)
     assert lp.shape == ref.shape
 
@@ -66,7 +67,7 @@ def test_training_on_bach_beats_uniform_and_order_zero_matches_counts(bach_split
     cfg = ng.NGramTrainConfig(epochs=30, batch_size=1024, lr=3e-2)
     m0 = ng.NeuralNGram(0)
     ng.train_neural_ngram(m0, bach_split["train"], bach_split["val"], cfg, progress=False)
-    counts = markov.NGramModel(12, 0, alpha=0.1).fit(bach_split["train"]).bits_per_note(bach_split["val"], 6)
+    counts = ngram.NGramModel(12, 0, alpha=0.1).fit(bach_split["train"]).bits_per_note(bach_split["val"], 6)
     assert ng.bits_per_note(m0, bach_split["val"]) == pytest.approx(counts, abs=0.03)
     m2 = ng.NeuralNGram(2, d_embed=4, hidden=16)
     ng.train_neural_ngram(m2, bach_split["train"], bach_split["val"], FAST, progress=False)
@@ -81,7 +82,7 @@ def test_load_or_train_caches(bach_split, tmp_cache):
     assert ea == eb
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(p, q)
-    assert ng.n_parameters(a) == 12 * 4 + (2 * 4 * 16 + 16) + (16 * 12 + 12)
+    assert common.n_parameters(a) == 12 * 4 + (2 * 4 * 16 + 16) + (16 * 12 + 12)
 
 
 def test_bad_input():
@@ -109,8 +110,37 @@ def test_sampling_continues_the_prefix_and_is_seeded():
 
 @pytest.mark.parametrize("k", [0, 2, 5])
 def test_seen_contexts_agree_with_the_count_chain(bach_split, k):
-    chain = markov.NGramModel(12, k, alpha=0.1).fit(bach_split["train"])
+    chain = ngram.NGramModel(12, k, alpha=0.1).fit(bach_split["train"])
     seen = ng.seen_contexts(chain, bach_split["test"], first=6)
     lp, unseen = chain.log2_probs(bach_split["test"], first=6)
     assert seen.shape == lp.shape and int((~seen).sum()) == unseen
     np.testing.assert_allclose(lp[~seen], np.log2(1 / 12))  # unseen context: the uniform row
+
+
+def test_compare_orders_matches_each_model_scored_alone(bach_split, tmp_cache):
+    from m2d import ngram
+
+    small = {s: bach_split[s][:40] for s in ("train", "val", "test")}
+    cmp = ng.compare_orders(small, orders=(0, 2), first=6, cfg=FAST)
+    np.testing.assert_array_equal(cmp["order"], [0, 2])
+    np.testing.assert_array_equal(cmp["entries"], [12, 12**3])
+    chain = ngram.NGramModel(12, 2, alpha=0.1).fit(small["train"])
+    assert cmp["count_test"][1] == pytest.approx(chain.bits_per_note(small["test"], first=6))
+    assert cmp["contexts_seen"][1] == chain.n_contexts_seen
+    net, _ = ng.load_or_train_neural_ngram(2, small["train"], small["val"], FAST, progress=False)
+    assert cmp["neural_val"][1] == pytest.approx(ng.bits_per_note(net, small["val"], first=6))
+    assert cmp["parameters"][1] == sum(p.numel() for p in net.parameters())
+    with pytest.raises(ValueError, match="exceeds first"):
+        ng.compare_orders(small, orders=(7,), first=6, cfg=FAST)
+
+
+def test_bits_by_context_splits_the_mean():
+    lp = np.log2(np.array([0.5, 0.25, 0.125, 1.0]))
+    seen = np.array([True, True, False, False])
+    out = ng.bits_by_context({"m": lp}, seen)
+    assert out["m"] == pytest.approx((1.5, 1.5))
+    total = -lp.mean()
+    assert total == pytest.approx(np.mean(out["m"]))   # equal group sizes here
+    assert np.isnan(ng.bits_by_context({"m": lp}, np.ones(4, bool))["m"][1])
+    with pytest.raises(ValueError, match="positions"):
+        ng.bits_by_context({"m": lp[:3]}, seen)

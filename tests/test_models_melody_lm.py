@@ -1,31 +1,24 @@
-"""Part II models: encoding, causality, the same scored positions as Part I, training, the weight
-cache, sampling and the head statistics -- all on tiny configurations (seconds)."""
+"""Part II plumbing (m2d.models.melody_lm): encoding, the same scored positions as Part I, training,
+the weight cache, sampling, continuations and the position-wise comparison -- on tiny models
+(seconds)."""
 
 import numpy as np
 import pytest
 import torch
 
-from m2d import markov
+from m2d import cache, ngram
 from m2d.models import melody_lm as ml
 from m2d.models.lstm import LSTMConfig, MelodyLSTM
-from m2d.models.transformer import (
-    MusicTransformer,
-    TransformerConfig,
-    attention_maps,
-    head_statistics,
-    n_parameters,
-)
+from m2d.models.transformer import MusicTransformer, TransformerConfig
 
 TINY_T = TransformerConfig(d_model=16, n_heads=2, n_layers=2, d_ff=32, dropout=0.0, max_rel=8)
 TINY_L = LSTMConfig(d_embed=8, hidden=16, dropout=0.0)
 TINY_TRAIN = ml.TrainConfig(epochs=2, batch_size=8, warmup_steps=2)
 
 
-def tiny(kind: str, seed: int = 0, **kw):
+def tiny(kind: str, seed: int = 0):
     torch.manual_seed(seed)
-    if kind == "transformer":
-        return MusicTransformer(TransformerConfig(**{**TINY_T.__dict__, **kw})).eval()
-    return MelodyLSTM(LSTMConfig(**{**TINY_L.__dict__, **kw})).eval()
+    return (MusicTransformer(TINY_T) if kind == "transformer" else MelodyLSTM(TINY_L)).eval()
 
 
 # ---------------------------------------------------------------- encoding
@@ -55,69 +48,12 @@ def test_collate_pads_with_ignore():
     assert b["targets"][1].tolist() == [3, 4, ml.IGNORE]
 
 
-# ---------------------------------------------------------------- causality and attention
-@pytest.mark.parametrize("kind,kw", [("transformer", {}), ("transformer", {"max_rel": 0}),
-                                     ("transformer", {"abs_pos": True}), ("lstm", {})])
-def test_causal_mask_leaks_nothing(kind, kw):
-    model = tiny(kind, **kw)
-    rng = np.random.default_rng(0)
-    pcs, durs = rng.integers(0, 12, 20), rng.choice([0.5, 1.0, 2.0], 20)
-    b1 = ml.collate([ml.encode((pcs, durs))])
-    pcs2, durs2 = pcs.copy(), durs.copy()
-    pcs2[12:] = (pcs2[12:] + 5) % 12  # change the future from note 12 on
-    durs2[12:] = 4.0
-    b2 = ml.collate([ml.encode((pcs2, durs2))])
-    with torch.no_grad():
-        y1 = model(b1["tokens"], b1["durs"], b1["onsets"])
-        y2 = model(b2["tokens"], b2["durs"], b2["onsets"])
-    # input position t holds note t-1: positions 0..12 see only notes 0..11, which did not change
-    torch.testing.assert_close(y1[:, :13], y2[:, :13], rtol=0, atol=1e-6)
-    assert not torch.allclose(y1[:, 14:], y2[:, 14:])
-
-
-def test_attention_rows_stochastic_and_causal():
-    model = tiny("transformer")
-    maps = attention_maps(model, np.arange(10) % 12)
-    assert len(maps) == 2 and maps[0].shape == (2, 10, 10)
-    for A in maps:
-        np.testing.assert_allclose(A.sum(-1), 1.0, atol=1e-6)
-        lower = np.tril(np.ones((10, 10), dtype=bool))
-        assert np.all(A[:, ~lower] == 0) and np.all(A[:, lower] > 0)
-    full = attention_maps(model, np.arange(10) % 12, causal=False, append_end=True)
-    assert full[0].shape == (2, 11, 11) and np.all(full[0] > 0)
-
-
-def test_temperature_flattens_rows():
-    model = tiny("transformer")
-    from m2d.attention import entropy_bits
-
-    ent = [entropy_bits(attention_maps(model, np.arange(16) % 12, temperature=t)[0]).mean()
-           for t in (0.25, 1.0, 4.0)]
-    assert ent[0] < ent[1] < ent[2]
-    with pytest.raises(ValueError, match="temperature"):
-        attention_maps(model, [0, 1, 2], temperature=0)
-
-
-def test_model_errors():
-    with pytest.raises(ValueError, match="divisible"):
-        MusicTransformer(TransformerConfig(d_model=10, n_heads=4))
-    m = tiny("transformer", max_len=8)
-    with pytest.raises(ValueError, match="max_len"):
-        m(torch.zeros(1, 9, dtype=torch.long), torch.zeros(1, 9, dtype=torch.long),
-          torch.zeros(1, 9, dtype=torch.long))
-    with pytest.raises(ValueError, match="rhythm"):
-        m(torch.zeros(1, 3, dtype=torch.long))
-    with pytest.raises(ValueError, match="left to right"):
-        tiny("lstm")(torch.zeros(1, 3, dtype=torch.long), torch.zeros(1, 3, dtype=torch.long),
-                     torch.zeros(1, 3, dtype=torch.long), causal=False)
-
-
 # ---------------------------------------------------------------- the same positions as Part I
 def test_scored_positions_match_part_one(bach_split):
     test = bach_split["test"]
     lp = ml.log2_probs(tiny("lstm"), test, first=6)
     for k in (0, 1, 3, 6):
-        mlp, _ = markov.NGramModel(12, k, alpha=0.1).fit(bach_split["train"]).log2_probs(test, first=6)
+        mlp, _ = ngram.NGramModel(12, k, alpha=0.1).fit(bach_split["train"]).log2_probs(test, first=6)
         assert lp.size == mlp.size
     assert lp.size == sum(max(0, len(m) - 6) for m in test)
     # an untrained model is close to uniform: about log2(12) bits
@@ -126,10 +62,10 @@ def test_scored_positions_match_part_one(bach_split):
         ml.bits_per_note(tiny("lstm"), [np.arange(5)], first=6)
 
 
-def test_log2_probs_equal_next_note_distributions():
+def test_log2_probs_equal_next_distributions():
     model = tiny("transformer")
     pcs = np.array([0, 2, 4, 5, 7, 9, 11, 0, 7, 4])
-    P = ml.next_note_distributions(model, pcs)
+    P = ml.next_distributions(model, pcs)
     np.testing.assert_allclose(P.sum(1), 1.0, atol=1e-9)
     lp = ml.log2_probs(model, [pcs], first=3)
     np.testing.assert_allclose(lp, np.log2(P[np.arange(3, 10), pcs[3:]]), atol=1e-9)
@@ -187,6 +123,21 @@ def test_cache_round_trip_and_corruption(tmp_cache, bach_split, monkeypatch):
                                   {"train": split["train"][:8], "val": split["val"]}, TINY_TRAIN,
                                   progress=False)
     assert len(calls) == 3 and len(list(tmp_cache.glob("tiny-lstm-*.pt"))) == 2
+    # so is the same melodies with one duration changed (the key hashes the content)
+    moved = split["train"][0]
+    changed = type(moved)(**{**moved.__dict__, "durations": moved.durations * 2})
+    ml.load_or_train_melody_model("tiny-lstm", lambda: MelodyLSTM(TINY_L), TINY_L,
+                                  {"train": [changed, *split["train"][1:]], "val": split["val"]},
+                                  TINY_TRAIN, progress=False)
+    assert len(calls) == 4
+
+
+def test_the_data_key_is_the_content_fingerprint(bach_split):
+    ms = bach_split["train"][:3]
+    a = cache.fingerprint(ml._melody_content(ms))
+    assert a == cache.fingerprint(ml._melody_content(list(ms)))
+    assert a != cache.fingerprint(ml._melody_content(ms[::-1]))
+    assert a != cache.fingerprint(ml._melody_content([m.transposed(1) for m in ms]))
 
 
 # ---------------------------------------------------------------- sampling and repetition
@@ -203,6 +154,29 @@ def test_sample_pitches():
         ml.sample_pitches(model, [0], durs, temperature=0)
 
 
+def test_continue_melody(bach_split):
+    m = bach_split["test"][0]
+    chain = ngram.NGramModel(12, 3, alpha=0.1).fit(bach_split["train"])
+    model = tiny("transformer")
+    out = ml.continue_melody(m, {"chain": chain, "tf": model}, n_prefix=6, rng=4)
+    assert list(out) == ["real", "chain", "tf"]
+    assert out["real"].tolist() == m.pitch_classes.tolist()
+    for name in ("chain", "tf"):
+        assert out[name].size == len(m) and out[name][:6].tolist() == m.pitch_classes[:6].tolist()
+    # each model draws with the same seed: exactly its own sampler's result
+    assert out["chain"].tolist() == chain.sample(len(m), m.pitch_classes[:6], rng=4).tolist()
+    assert out["tf"].tolist() == ml.sample_pitches(model, m.pitch_classes[:6], m.durations,
+                                                   rng=4).tolist()
+    again = ml.continue_melody(m, {"chain": chain}, rng=np.random.default_rng(4))
+    assert again["chain"].tolist() == ml.continue_melody(
+        m, {"chain": chain}, rng=np.random.default_rng(4))["chain"].tolist()
+    assert out["chain"][6:].tolist() != out["real"][6:].tolist()
+    with pytest.raises(ValueError, match="prefix"):
+        ml.continue_melody(m, {"chain": chain}, n_prefix=2)  # shorter than the order
+    with pytest.raises(ValueError, match="n_prefix"):
+        ml.continue_melody(m, {}, n_prefix=len(m) + 1)
+
+
 def test_motif_return_rate():
     assert ml.motif_return_rate([0, 2, 4, 5, 0, 2, 4, 5], n=4, min_gap=4) == pytest.approx(1.0)
     assert ml.motif_return_rate(list(range(12)), n=3, min_gap=2) == 0.0
@@ -213,57 +187,7 @@ def test_motif_return_rate():
         ml.motif_return_rate([0, 1, 2], n=0)
 
 
-def test_head_statistics(bach_split):
-    model = tiny("transformer")
-    st = head_statistics(model, bach_split["test"][:3], max_offset=6)
-    assert st["offset_mass"].shape == (2, 2, 6)
-    total = st["offset_mass"].sum(-1) + st["bos_mass"]
-    assert np.all(total <= 1 + 1e-9)
-    assert np.all((st["same_pc"] >= 0) & (st["same_pc"] <= 1))
-    assert np.all(st["bar_back_chance"] >= 0) and np.all(st["entropy"] > 0)
-    assert np.all((st["after_same"] >= 0) & (st["after_same"] <= 1)) and np.all(st["after_same_chance"] > 0)
-    with pytest.raises(ValueError, match="at least one"):
-        head_statistics(model, [])
-
-
-class _FixedAttention(torch.nn.Module):
-    """A stand-in whose every head attends only to offset r (for checking head_statistics)."""
-
-    def __init__(self, r):
-        super().__init__()
-        self.r = r
-        self.cfg = TINY_T
-
-    def forward(self, tokens, durs=None, onsets=None, causal=True, temperature=1.0, return_attention=False):
-        T = tokens.shape[-1]
-        A = torch.zeros(1, 2, T, T)
-        for i in range(T):
-            A[0, :, i, max(i - self.r, 0)] = 1.0
-        return torch.zeros(1, T, 12), [A]
-
-
-def test_head_statistics_on_known_patterns():
-    mel = [type("M", (), {"pitch_classes": np.array([0, 2, 0, 2, 0, 2, 0, 2]),
-                          "durations": np.ones(8)})()]
-    st = head_statistics(_FixedAttention(1), mel, max_offset=3)
-    np.testing.assert_allclose(st["offset_mass"][0, 0], [0, 6 / 7, 0])  # row 1 can only reach BOS
-    # the note two back has the latest note's pitch class (offset 2): none of it for offset-1 attention
-    assert st["same_pc"][0, 0] == 0
-    # the key at offset 1 holds the note before the latest; it followed the same pitch class
-    # as the latest note whenever t >= 3 (pattern 0 2 0 2 ...)
-    assert st["after_same"][0, 0] == pytest.approx(5 / 7)
-    st2 = head_statistics(_FixedAttention(2), mel, max_offset=3)
-    assert st2["same_pc"][0, 0] == pytest.approx(5 / 7)
-
-
-def test_parameter_counts():
-    assert n_parameters(tiny("transformer")) > 0
-    lstm = tiny("lstm")
-    h, e = TINY_L.hidden, TINY_L.d_embed
-    lstm_params = 4 * h * (e + h) + 8 * h
-    assert n_parameters(lstm) == lstm_params + 12 * h + 12 + (13 + ml.N_DURATION + ml.N_ONSET) * e
-
-
+# ---------------------------------------------------------------- comparing models position by position
 def test_scored_positions_and_bootstrap(bach_split):
     test = bach_split["test"][:5]
     mi, t = ml.scored_positions(test, first=6)
@@ -279,10 +203,17 @@ def test_scored_positions_and_bootstrap(bach_split):
         ml.paired_bootstrap(a, a[:-1], mi)
 
 
-def test_sample_markov(bach_split):
-    ng = markov.NGramModel(12, 3, alpha=0.1).fit(bach_split["train"])
-    s = ml.sample_markov(ng, [0, 2, 4, 5, 7, 9], 20, rng=1)
-    assert s.size == 20 and s[:6].tolist() == [0, 2, 4, 5, 7, 9]
-    assert s.tolist() == ml.sample_markov(ng, [0, 2, 4, 5, 7, 9], 20, rng=1).tolist()
-    with pytest.raises(ValueError, match="prefix"):
-        ml.sample_markov(ng, [0, 2], 20)
+def test_bits_by_position():
+    t = np.array([6, 7, 11, 12, 13, 60])
+    lp = -np.array([1.0, 2.0, 3.0, 4.0, 5.0, 7.0])
+    b = ml.bits_by_position(lp, t, [6, 12, 24, 48, 1000])
+    np.testing.assert_allclose(b["bits"][[0, 1, 3]], [2.0, 4.5, 7.0])
+    assert np.isnan(b["bits"][2]) and b["count"].tolist() == [3, 2, 0, 1]
+    assert b["label"] == ["t = 6–11", "t = 12–23", "t = 24–47", "t = 48–end"]
+    # the count-weighted mean of the bins is the overall bits per note
+    full = ml.bits_by_position(lp, t, [0, 24, 1000])
+    assert np.nansum(full["bits"] * full["count"]) / full["count"].sum() == pytest.approx(-lp.mean())
+    with pytest.raises(ValueError, match="length"):
+        ml.bits_by_position(lp, t[:-1], [6, 12])
+    with pytest.raises(ValueError, match="increasing"):
+        ml.bits_by_position(lp, t, [12, 6])

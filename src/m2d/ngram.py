@@ -1,0 +1,344 @@
+"""Markov chains estimated from corpora (n-grams): k-th order transition counts, held-out bits per
+note, the order sweep that shows Proposition 21.1 at work, and how much a high-order chain copies
+its training melodies.
+
+A k-th order chain conditions on the k previous states; its context c is encoded as
+sum_{m=1..k} s_{t-m} n^(m-1) (so for k = 1 the context is simply the previous state).
+The chains' theory (stationary distribution, mixing, sampling a first-order chain) is in
+:mod:`m2d.markov`.
+
+Notebook: notebooks/01_markov.ipynb
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from m2d.markov import stationary_distribution
+from m2d.rng import as_generator
+
+
+def empirical_frequencies(states, n_states: int = 12) -> np.ndarray:
+    """Fraction of time spent in each state (Theorem 21.2, part 3: converges to pi)."""
+    return np.bincount(np.asarray(states), minlength=n_states) / len(states)
+
+
+def kth_order_parameter_count(n_states: int, k: int) -> int:
+    """Entries of the transition matrix of a k-th order chain: n^k contexts x n next states = n^(k+1)
+    (Proposition 21.1). Of these, n^k (n - 1) are free (each row sums to 1).
+
+    Exact integer arithmetic (12^17 does not fit in a float exactly).
+    Raises:
+        ValueError: n_states < 1 or k < 0
+    """
+    if n_states < 1 or k < 0:
+        raise ValueError(f"need n_states >= 1 and k >= 0, got n_states={n_states}, k={k}")
+    return int(n_states) ** (int(k) + 1)
+
+
+def _contexts(seq: np.ndarray, k: int, n: int, first: int) -> np.ndarray:
+    """Integer code sum_{m=1..k} s_{t-m} n^(m-1) of the k previous states, for t = first..len-1."""
+    code = np.zeros(len(seq) - first, dtype=np.int64)
+    for m in range(1, k + 1):
+        code += seq[first - m: len(seq) - m] * n ** (m - 1)
+    return code
+
+
+def as_state_sequences(sequences, n_states: int) -> list[np.ndarray]:
+    """Sequences of states as int64 arrays: arrays/lists as they are, Melody objects by their pitch
+    classes.
+
+    Raises:
+        ValueError: a sequence that is not 1-D, or a state outside 0..n_states-1
+    """
+    out = []
+    for s in sequences:
+        a = np.asarray(s.pitch_classes if hasattr(s, "pitch_classes") else s, dtype=np.int64)
+        if a.ndim != 1:
+            raise ValueError(f"each sequence must be 1-D, got shape {a.shape}")
+        if a.size and (a.min() < 0 or a.max() >= n_states):
+            raise ValueError(f"states must lie in 0..{n_states - 1}, got {a.min()}..{a.max()}")
+        out.append(a)
+    return out
+
+
+def cross_entropy_bits(log2_probs: np.ndarray, why_empty: str = "no scored positions") -> float:
+    """Held-out cross-entropy H = -(1/N) sum_t log2 p(x_t | x_<t), in bits per note: the one metric
+    every model of the book is compared by (Proposition 21.1's chains, Part II's networks, the neural
+    k-grams), computed from the log2 probabilities of the scored positions.
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        log2_probs (np.ndarray): log2 p(x_t | past) of every scored position
+        why_empty (str): what the error says when there is no position
+    Returns:
+        H (float): bits per note
+    Raises:
+        ValueError: no position to score
+    """
+    lp = np.asarray(log2_probs, dtype=float)
+    if lp.size == 0:
+        raise ValueError(f"no positions to evaluate ({why_empty})")
+    return float(-lp.mean())
+
+
+@dataclass
+class NGramModel:
+    """Count-based k-th order Markov chain with additive smoothing, stored sparsely.
+
+    P(x | c) = (N(c, x) + alpha) / (N(c) + alpha n) for a context c of the k previous states; an
+    unseen context gets the uniform distribution (the smoothing prior). Sparse storage makes orders
+    well beyond what a dense n^(k+1) matrix allows usable (Proposition 21.1 is about the dense one).
+
+    Notebook: notebooks/01_markov.ipynb
+    """
+
+    n_states: int = 12
+    order: int = 1
+    alpha: float = 0.1
+    counts: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def fit(self, sequences: Iterable) -> NGramModel:
+        """Count transitions of order ``self.order`` in ``sequences`` (arrays of states or Melody)."""
+        if self.order < 0:
+            raise ValueError(f"order must be >= 0, got {self.order}")
+        if self.alpha < 0:
+            raise ValueError(f"smoothing alpha must be >= 0, got {self.alpha}")
+        n, k = self.n_states, self.order
+        keys, nexts = [], []
+        for s in as_state_sequences(sequences, n):
+            if len(s) > k:
+                keys.append(_contexts(s, k, n, k))
+                nexts.append(s[k:])
+        counts: dict[int, np.ndarray] = {}
+        if keys:
+            flat = np.concatenate(keys) * n + np.concatenate(nexts)
+            uniq, cnt = np.unique(flat, return_counts=True)
+            for code, c in zip(uniq.tolist(), cnt.tolist(), strict=True):
+                ctx, x = divmod(code, n)
+                counts.setdefault(ctx, np.zeros(n))[x] += c
+        self.counts = counts
+        return self
+
+    def probs(self, context_code: int) -> np.ndarray:
+        """Next-state distribution for an encoded context."""
+        c = self.counts.get(int(context_code))
+        n = self.n_states
+        if c is None or (c.sum() == 0):
+            return np.full(n, 1.0 / n)
+        if self.alpha == 0:
+            return c / c.sum()
+        return (c + self.alpha) / (c.sum() + self.alpha * n)
+
+    def log2_probs(self, sequences: Iterable, first: int | None = None) -> tuple[np.ndarray, int]:
+        """log2 P(x_t | x_{t-k..t-1}) for every position t >= first of every sequence, and the
+        number of those positions whose context never occurred in training."""
+        k, n = self.order, self.n_states
+        first = k if first is None else max(first, k)
+        out, unseen = [], 0
+        for s in as_state_sequences(sequences, n):
+            if len(s) <= first:
+                continue
+            ctx = _contexts(s, k, n, first)
+            for c, x in zip(ctx.tolist(), s[first:].tolist(), strict=True):
+                if c not in self.counts:
+                    unseen += 1
+                p = self.probs(c)[x]
+                out.append(np.log2(p) if p > 0 else -np.inf)
+        return np.asarray(out), unseen
+
+    def bits_per_note(self, sequences: Iterable, first: int | None = None) -> float:
+        """Cross-entropy -mean log2 P(x_t | context) in bits per note (lower is better)."""
+        lp, _ = self.log2_probs(sequences, first)
+        return cross_entropy_bits(lp, "sequences shorter than the order")
+
+    def unseen_context_fraction(self, sequences: Iterable, first: int | None = None) -> float:
+        """Fraction of evaluated positions whose k-note context never occurs in training."""
+        lp, unseen = self.log2_probs(sequences, first)
+        return unseen / max(lp.size, 1)
+
+    def sample(self, length: int, prefix: Sequence[int],
+               rng: np.random.Generator | int | None = None) -> np.ndarray:
+        """Continue ``prefix`` to ``length`` states: each x_t ~ P(. | x_{t-k..t-1}), the k-th
+        order chain's conditional (the whole prefix is kept; the chain reads its last k states).
+
+        Notebook: notebooks/01_markov.ipynb, notebooks/02_attention.ipynb
+        Args:
+            length (int): length of the result, prefix included
+            prefix (sequence of int): the opening, between k and ``length`` states
+            rng (np.random.Generator or int): randomness (one ``rng.choice`` per new state)
+        Returns:
+            states (np.ndarray): int64, shape (length,), starting with ``prefix``
+        Raises:
+            ValueError: prefix shorter than the order k or longer than ``length``
+        """
+        k, n = self.order, self.n_states
+        out = [int(x) for x in prefix]
+        if len(out) < k or len(out) > length:
+            raise ValueError(f"prefix needs between {k} and {length} states, got {len(out)}")
+        rng = as_generator(rng)
+        while len(out) < length:
+            code = sum(out[-m] * n ** (m - 1) for m in range(1, k + 1)) if k else 0
+            out.append(int(rng.choice(n, p=self.probs(code))))
+        return np.asarray(out, dtype=np.int64)
+
+    @property
+    def n_contexts_seen(self) -> int:
+        """Number of distinct contexts that occurred in training."""
+        return len(self.counts)
+
+
+#: Largest dense matrix fit_transition_matrix builds (entries); beyond it use NGramModel.
+MAX_DENSE_ENTRIES = 20_000_000
+
+
+def fit_transition_matrix(sequences: Iterable, n_states: int = 12, order: int = 1,
+                          smoothing: float = 0.0) -> np.ndarray:
+    """Maximum-likelihood (or additively smoothed) transition matrix of order k from sequences.
+
+    P[c, x] = (N(c, x) + alpha) / (N(c) + alpha n) where c encodes the k previous states as
+    sum_{m=1..k} s_{t-m} n^(m-1) (so for k = 1 the row index is simply the previous state). Rows
+    of contexts never seen (and alpha = 0) are uniform, so the result is always stochastic.
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        sequences (iterable): arrays of states in 0..n_states-1, or Melody objects (pitch classes)
+        n_states (int): alphabet size n
+        order (int): k >= 0 (k = 0: one row, the note frequencies)
+        smoothing (float): additive (Laplace/Lidstone) pseudo-count alpha >= 0
+    Returns:
+        P (np.ndarray): stochastic matrix, shape (n^k, n)
+    Raises:
+        ValueError: negative order or smoothing, states out of range, or n^(k+1) above
+            MAX_DENSE_ENTRIES (use NGramModel, which stores only the contexts seen)
+    """
+    if order < 0 or smoothing < 0:
+        raise ValueError(f"order and smoothing must be >= 0, got order={order}, "
+                         f"smoothing={smoothing}")
+    entries = kth_order_parameter_count(n_states, order)
+    if entries > MAX_DENSE_ENTRIES:
+        raise ValueError(f"a dense order-{order} matrix has {entries:,} entries "
+                         f"(Proposition 21.1); use NGramModel for sparse counts")
+    model = NGramModel(n_states, order, smoothing).fit(sequences)
+    C = np.zeros((n_states**order, n_states))
+    for ctx, c in model.counts.items():
+        C[ctx] = c
+    C += smoothing
+    sums = C.sum(axis=1, keepdims=True)
+    return np.where(sums > 0, C / np.where(sums > 0, sums, 1.0), 1.0 / n_states)
+
+
+def longest_shared_run(sample, training: Iterable) -> int:
+    """Length of the longest contiguous run of ``sample`` that also occurs in some training sequence.
+
+    A k-th order chain fitted on sparse data copies its training set: this measures how much.
+    Binary search over the run length L with a set of all training L-grams.
+    """
+    s = tuple(np.asarray(sample, dtype=np.int64).tolist())
+    train = [tuple(np.asarray(t, dtype=np.int64).tolist()) for t in training]
+
+    def shared(L: int) -> bool:
+        grams = {t[i: i + L] for t in train for i in range(len(t) - L + 1)}
+        return any(s[i: i + L] in grams for i in range(len(s) - L + 1))
+
+    lo, hi = 0, len(s)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if shared(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def order_sweep(train: Iterable, heldout: Iterable, orders: Sequence[int] = range(7),
+                n_states: int = 12, alpha: float = 0.1, first: int = 6) -> dict[str, np.ndarray]:
+    """Fit k-th order chains for each k and measure them on held-out sequences (Proposition 21.1
+    in practice): bits per note, fraction of unseen contexts, contexts seen, dense matrix size.
+
+    All orders are scored on the same positions t >= ``first`` so the numbers are comparable.
+
+    Notebook: notebooks/01_markov.ipynb
+    Returns:
+        table (dict): arrays ``order``, ``bits``, ``unseen``, ``contexts_seen``, ``dense_entries``
+    """
+    train, heldout = list(train), list(heldout)
+    rows = []
+    for k in orders:
+        m = NGramModel(n_states, int(k), alpha).fit(train)
+        lp, unseen = m.log2_probs(heldout, first)
+        rows.append((k, -lp.mean(), unseen / lp.size, m.n_contexts_seen,
+                     float(kth_order_parameter_count(n_states, int(k)))))
+    cols = np.array(rows, dtype=float).T
+    return {"order": cols[0].astype(int), "bits": cols[1], "unseen": cols[2],
+            "contexts_seen": cols[3].astype(int), "dense_entries": cols[4]}
+
+
+def copy_run_lengths(model: NGramModel, train: Sequence, length: int = 64, n_samples: int = 20,
+                     rng: np.random.Generator | int | None = None) -> np.ndarray:
+    """Sample ``n_samples`` melodies from ``model`` (each seeded with the opening context of a random
+    training melody) and return, for each, :func:`longest_shared_run` with the training set.
+
+    Notebook: notebooks/01_markov.ipynb
+    """
+    rng = as_generator(rng)
+    seqs = [s for s in as_state_sequences(train, model.n_states) if len(s) > model.order]
+    out = np.empty(n_samples, dtype=int)
+    for i in range(n_samples):
+        prefix = seqs[rng.integers(len(seqs))][: model.order]
+        out[i] = longest_shared_run(model.sample(length, prefix, rng)[model.order:], seqs)
+    return out
+
+
+def heldout_shared_runs(heldout: Sequence, train: Iterable, length: int = 64,
+                        n_states: int = 12) -> np.ndarray:
+    """The yardstick for :func:`copy_run_lengths`: for each held-out melody, the longest run of its
+    first ``length`` states that also occurs in a training melody (what real, unseen music shares
+    with the training set by chance and by idiom).
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        heldout (sequence): melodies (or state arrays) not used for training
+        train (iterable): the training melodies (or state arrays)
+        length (int): how much of each held-out melody to compare, >= 1
+        n_states (int): alphabet size
+    Returns:
+        runs (np.ndarray): int, one :func:`longest_shared_run` per held-out melody
+    Raises:
+        ValueError: length < 1, or states out of range
+    """
+    if length < 1:
+        raise ValueError(f"length must be >= 1, got {length}")
+    seqs = as_state_sequences(train, n_states)
+    return np.array([longest_shared_run(s[:length], seqs)
+                     for s in as_state_sequences(heldout, n_states)], dtype=int)
+
+
+#: Pitch classes outside C major / the tonic triad of C (after transposition to tonic C).
+CHROMATIC = (1, 3, 6, 8, 10)
+TONIC_TRIAD = (0, 4, 7)
+
+
+def style_statistics(melodies: Sequence) -> dict[str, float]:
+    """Numbers that tell two styles apart: shares of repeated notes, steps (1-2 semitones) and leaps
+    (>= 3 semitones) among melodic moves, and the stationary share of the tonic triad and of the
+    chromatic (non-C-major) pitch classes in the fitted first-order chain.
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        melodies (sequence of Melody): with MIDI ``pitches``
+    Returns:
+        stats (dict[str, float]): fractions in [0, 1]
+    """
+    iv = np.concatenate([np.abs(np.diff(m.pitches)) for m in melodies])
+    pi = stationary_distribution(fit_transition_matrix(melodies, smoothing=0.5))
+    return {
+        "repeats": float(np.mean(iv == 0)),
+        "steps": float(np.mean((iv >= 1) & (iv <= 2))),
+        "leaps": float(np.mean(iv >= 3)),
+        "tonic_triad": float(pi[list(TONIC_TRIAD)].sum()),
+        "chromatic": float(pi[list(CHROMATIC)].sum()),
+    }

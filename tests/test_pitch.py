@@ -1,0 +1,30 @@
+"""Pitch naming: note names to pitch classes and MIDI numbers, and the voicing of a pitch-class
+sequence in the octave nearest the previous note."""
+
+import numpy as np
+import pytest
+
+from m2d import example_chains, markov, pitch
+
+
+def test_note_parsing_and_voicing():
+    assert pitch.parse_note("C4") == 60 and pitch.parse_note("Bb") == 10
+    assert pitch.parse_note("F#5") == 78
+    with pytest.raises(ValueError, match="'X9'"):
+        pitch.parse_note("X9")
+    pcs = markov.sample_melody(example_chains.illiac_matrix(), 400, 0, rng=2)
+    midi = pitch.pcs_to_midi(pcs)
+    assert midi.min() >= 55 and midi.max() <= 81
+    np.testing.assert_array_equal(midi % 12, pcs)
+    # nearest octave: leaps beyond a tritone only where the range forced an octave fold
+    assert np.mean(np.abs(np.diff(midi)) <= 6) > 0.9
+
+
+def test_names_round_trip():
+    assert [pitch.pc_name(p) for p in range(12)] == list(pitch.PITCH_CLASSES)
+    assert pitch.pc_name(19) == "G"
+    np.testing.assert_array_equal(pitch.midi_to_pc([60, 61, 71, 72]), [0, 1, 11, 0])
+    for m in (21, 60, 61, 108):
+        assert pitch.parse_note(pitch.midi_name(m)) == m
+    with pytest.raises(ValueError, match="narrower than an octave"):
+        pitch.pcs_to_midi([0, 4], low=60, high=65)

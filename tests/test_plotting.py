@@ -1,0 +1,66 @@
+"""The plot helpers follow libfmp's convention: ax=None makes the figure; (fig, ax, artist) back."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from m2d import history, plotting  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def test_piano_roll_bars_match_notes_and_reuse_given_axes():
+    fig, ax, bars = plotting.piano_roll([60, 64, 67], [1.0, 0.5, 2.0])
+    assert len(bars) == 3 and ax.figure is fig
+    assert [b.get_x() for b in bars] == [0.0, 1.0, 1.5]          # onsets = cumulative durations
+    assert [b.get_width() for b in bars] == [1.0, 0.5, 2.0]
+    assert ax.get_xlim() == (0.0, 3.5)
+    assert "C4" in [t.get_text() for t in ax.get_yticklabels()]
+    f2, a2 = plt.subplots()
+    fig2, ax2, _ = plotting.piano_roll([60], ax=a2)
+    assert fig2 is f2 and ax2 is a2
+    with pytest.raises(ValueError, match="empty"):
+        plotting.piano_roll([])
+
+
+def test_matrix_heatmap_shows_the_matrix_and_annotates_small_ones():
+    M = np.array([[0.2, 0.8], [0.5, 0.5]])
+    fig, ax, im = plotting.matrix_heatmap(M, ["C", "G"])
+    np.testing.assert_array_equal(im.get_array(), M)
+    assert sorted(t.get_text() for t in ax.texts) == ["0.20", "0.50", "0.50", "0.80"]
+    _, ax12, _ = plotting.matrix_heatmap(np.full((12, 12), 1 / 12))
+    assert not ax12.texts                                           # 12 x 12: no numbers
+
+
+def test_distribution_bars_heights_are_the_probabilities():
+    p = np.arange(12) / 66
+    fig, ax, bars = plotting.distribution_bars(p)
+    np.testing.assert_allclose([b.get_height() for b in bars], p)
+    assert [t.get_text() for t in ax.get_xticklabels()][:2] == ["C", "C#"]
+
+
+def test_show_patches_one_image_per_patch_spare_axes_off():
+    fig, axes = plt.subplots(1, 3)
+    fig2, axes2, ims = plotting.show_patches(np.zeros((2, 4, 4)), ["a", "b"], axes=axes)
+    assert fig2 is fig and len(ims) == 2 and not axes[2].axison
+    assert axes[0].get_title() == "a"
+    fig3, axes3, ims3 = plotting.show_patches(np.ones((3, 1, 4, 4)) * 5)  # clipped to 1
+    assert axes3.size == 3 and ims3[0].get_array().max() == 1.0
+
+
+def test_timeline_figure_draws_every_year():
+    fig, ax, markers = plotting.plot_timeline()
+    texts = " ".join(t.get_text() for t in ax.texts)
+    for m in history.TIMELINE:
+        assert str(m.year) in texts
+    assert len(markers) == len(history.TIMELINE)
+    f2, a2 = plt.subplots()
+    assert plotting.plot_timeline(ax=a2)[:2] == (f2, a2)
