@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SOURCES = ["book", "notebooks", "src", "_config.yml", "_toc.yml"]
+SOURCES = ["book", "notebooks", "src", "_static", "_config.yml", "_toc.yml"]
 
 
 def _newest_source() -> float:
@@ -120,6 +120,11 @@ def test_page_offline_math_images_audio(book, browser, name):
     broken = pg.evaluate("""() => Array.from(document.images)
         .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => (i.alt || i.src).slice(0, 80))""")
     assert not broken, f"images that did not load: {broken}"
+    # no line of a code cell is cut off (the cells keep to 88 columns; m2d.css sizes the font)
+    cut = pg.evaluate("""() => Array.from(document.querySelectorAll('div.cell_input pre'))
+        .filter(e => e.scrollWidth > e.clientWidth + 1)
+        .map(e => e.innerText.split('\\n')[0].slice(0, 60))""")
+    assert not cut, f"code cells cut off in a {pg.viewport_size['width']} px window: {cut[:3]}"
     # every audio player loads, with a positive duration
     durations = pg.evaluate("""() => Promise.all(Array.from(document.querySelectorAll('audio')).map(a =>
         new Promise(res => {
