@@ -15,6 +15,8 @@ $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# the SoundFont player; --no-deps: its optional pyaudio dependency does not build here
+	$(BIN)/python -m pip install --quiet --no-deps tinysoundfont==0.3.7
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	# compile librosa's numba kernels once here, not in the first notebook cell or widget
 	$(BIN)/python -c "from m2d import audio; audio.warm_up()"

@@ -28,3 +28,23 @@ def test_listen_checks_and_players_table():
         players.listen(np.ones(1000, dtype=np.float32))
     h = players.players_html({"row <1>": [("a", y), ("b", y)]})
     assert h.count("<audio") == 2 and "row &lt;1&gt;" in h and 'style="width:150px"' in h
+
+
+def test_score_player_shows_the_score_plays_it_and_offers_files_that_reopen():
+    import base64
+    import re
+
+    from m2d import notation, soundfont
+
+    s = notation.melody_score([60, 62, 64, 65, 67], [1, 0.5, 0.5, 1, 2])
+    y = soundfont.render_score(s, tempo=100)
+    h = players.score_player(s, y, "scale-demo", caption="a <scale>")._repr_html_()
+    assert h.count("<svg") >= 1 and h.count("<audio") == 1 and "a &lt;scale&gt;" in h
+    midi = re.search(r"download='scale-demo.mid' href='data:audio/midi;base64,([^']+)'", h)
+    xml = re.search(r"download='scale-demo.musicxml' href='data:[^;]+;base64,([^']+)'", h)
+    assert notation.notes_of(base64.b64decode(midi.group(1))) == notation.notes_of(s)
+    assert notation.notes_of(base64.b64decode(xml.group(1)).decode()) == notation.notes_of(s)
+    with pytest.raises(ValueError, match="file name"):
+        players.score_player(s, y, "../etc/passwd")
+    with pytest.raises(ValueError, match="silent"):
+        players.score_player(s, np.zeros(4000, dtype=np.float32) + 1e-4, "x")

@@ -10,6 +10,8 @@ Music and sound
 - :mod:`m2d.spectro`    8-bit log-mel patches (Part III's data), fast inversion, feature distance,
                         the sound of patches and their seams.
 - :mod:`m2d.tokens`     k-means audio tokens of log-mel frames: encode, decode, rate-distortion.
+- :mod:`m2d.notation`   scores: melodies and chorales as music21 scores, Verovio SVG, MIDI/MusicXML.
+- :mod:`m2d.soundfont`  real instruments: notes rendered through a General MIDI SoundFont.
 
 Mathematics
 - :mod:`m2d.stochastic` row-stochastic matrices (Definition 21.2): validation, normalising,
@@ -31,7 +33,8 @@ Mathematics
 Showing it
 - :mod:`m2d.plotting`   piano rolls, matrix heatmaps, probability bars, patch grids, the timeline
                         (libfmp convention: ``ax=None`` makes the figure; ``(fig, ax, artist)``).
-- :mod:`m2d.players`    embedded audio players (MP3 data URIs) and the listen check.
+- :mod:`m2d.players`    embedded audio players (MP3 data URIs), the listen check, score players
+                        (score + sound + MIDI/MusicXML downloads).
 - :mod:`m2d.tables`     Markdown tables and numbers for readers.
 - :mod:`m2d.history`    the timeline 1906-2024 as data.
 - :mod:`m2d.widgets`    the ipywidgets; :mod:`m2d.static` their kernel-free frame players.

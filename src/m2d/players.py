@@ -86,3 +86,56 @@ def players_html(rows: dict[str, Sequence[tuple[str, np.ndarray]]], sr: int = SR
         out.append("</tr>")
     out.append("</table>")
     return "".join(out)
+
+
+class ScorePlayer:
+    """A piece as a musician meets it in the page: its score (inline SVG engraved by Verovio), its
+    sound (an embedded, listen-checked MP3) and the files to take home: MIDI and MusicXML downloads
+    (data URIs, so they work offline and from disk).
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        score (music21.stream.Score): the music
+        y (np.ndarray): its sound, in [-1, 1] (e.g. :func:`m2d.soundfont.render_score`)
+        name (str): file name stem of the downloads, e.g. ``"bwv269"``
+        caption (str): what is heard (shown above the score)
+        sr (int): sample rate of ``y``
+    Raises:
+        ValueError: a bad file name, or a sound that fails the listen check
+    """
+
+    def __init__(self, score, y: np.ndarray, name: str, caption: str = "", sr: int = SR):
+        import re
+
+        from m2d import notation
+
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}", name):
+            raise ValueError(f"name must be a plain file name stem (letters, digits, _ . -), got {name!r}")
+        self.name, self.caption = name, caption
+        self.player = listen(y, sr)
+        self.svg = notation.engrave(score)
+        self.midi = notation.to_midi(score)
+        self.musicxml = notation.to_musicxml(score)
+
+    def _repr_html_(self) -> str:
+        midi = base64.b64encode(self.midi).decode()
+        xml = base64.b64encode(self.musicxml.encode("utf-8")).decode()
+        cap = f"<div style='font-weight:600;margin:4px 0'>{html.escape(self.caption)}</div>" \
+            if self.caption else ""
+        return (f"<figure class='m2d-score' style='margin:8px 0'>{cap}"
+                f"<div class='m2d-score-svg' role='img' aria-label='score: {html.escape(self.name)}' "
+                f"style='max-width:100%;overflow-x:auto'>{self.svg}</div>"
+                f"<div style='display:flex;gap:12px;align-items:center;flex-wrap:wrap'>"
+                f"{self.player._repr_html_()}"
+                f"<a download='{self.name}.mid' href='data:audio/midi;base64,{midi}'>MIDI</a>"
+                f"<a download='{self.name}.musicxml' "
+                f"href='data:application/vnd.recordare.musicxml+xml;base64,{xml}'>MusicXML</a>"
+                f"</div></figure>")
+
+
+def score_player(score, y: np.ndarray, name: str, caption: str = "", sr: int = SR) -> ScorePlayer:
+    """Score, sound and MIDI/MusicXML downloads of a piece (:class:`ScorePlayer`).
+
+    Notebook: notebooks/01_markov.ipynb
+    """
+    return ScorePlayer(score, y, name, caption, sr)

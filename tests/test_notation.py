@@ -1,0 +1,66 @@
+"""Notation: melodies and chorales as scores, engraved by Verovio, written as MIDI and MusicXML files
+that re-open with the same notes."""
+
+import numpy as np
+import pytest
+
+from m2d import notation
+
+PITCHES = [60, 64, 67, 72, 71, 67, 65, 64, 79, 55]
+DURATIONS = [0.5, 0.5, 1.0, 1.5, 0.5, 1.0, 0.5, 2.5, 0.25, 0.75]
+
+
+def test_melody_score_keeps_pitches_and_durations():
+    s = notation.melody_score(PITCHES, DURATIONS, title="t", key="C")
+    assert notation.notes_of(s) == [list(zip(PITCHES, DURATIONS, strict=True))]
+    assert len(s.parts[0].getElementsByClass("Measure")) >= 3       # bars made (ties at bar lines)
+
+
+@pytest.mark.parametrize("fmt", ["midi", "musicxml"])
+def test_files_reopen_with_the_same_notes(fmt, tmp_path):
+    s = notation.melody_score(PITCHES, DURATIONS)
+    data = notation.to_midi(s) if fmt == "midi" else notation.to_musicxml(s)
+    assert notation.notes_of(data) == notation.notes_of(s)
+    path = notation.save(s, tmp_path / ("m.mid" if fmt == "midi" else "m.musicxml"))
+    assert path.stat().st_size > 100
+
+
+def test_a_four_voice_chorale_round_trips_through_midi():
+    c = notation.chorale("bwv269", (1, 4))
+    parts = notation.notes_of(c)
+    assert len(parts) == 4 and all(len(p) > 5 for p in parts)
+    assert notation.notes_of(notation.to_midi(c)) == parts
+
+
+def test_engraving_a_known_chorale_gives_scalable_svg():
+    svg = notation.engrave(notation.chorale("bwv269", (1, 4)))
+    assert svg.startswith("<svg") and "viewBox" in svg and 'class="definition-scale"' in svg
+    assert "<?xml" not in svg and "<script" not in svg
+    assert svg.count('class="note"') + svg.count('class="note ') >= 30     # the 4 voices' notes
+
+
+@pytest.mark.parametrize("kw,msg", [
+    ({"pitches": []}, "non-empty"),
+    ({"pitches": [60, 128]}, "0..127"),
+    ({"pitches": [60.5]}, "MIDI integers"),
+    ({"durations": [1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]}, "note 1"),
+    ({"durations": [1.0, 2.0]}, "durations"),
+    ({"durations": float("nan")}, "positive"),
+    ({"key": "H#"}, "key"),
+    ({"time_signature": "x/y"}, "time_signature"),
+    ({"instrument": "Kazoo9"}, "instrument"),
+])
+def test_bad_melodies_are_named(kw, msg):
+    args = {"pitches": PITCHES, "durations": DURATIONS, **kw}
+    with pytest.raises(ValueError, match=msg):
+        notation.melody_score(args.pop("pitches"), args.pop("durations"), **args)
+
+
+def test_chorale_errors():
+    with pytest.raises(ValueError, match="no chorale"):
+        notation.chorale("bwv99999")
+    with pytest.raises(ValueError, match="measures"):
+        notation.chorale("bwv269", (5, 2))
+    with pytest.raises(ValueError, match=".mid or .musicxml"):
+        notation.save(notation.melody_score([60], 1.0), "x.wav")
+    assert np.isfinite(len(notation.to_musicxml(notation.melody_score([60], 1.0))))
