@@ -141,6 +141,37 @@ def test_page_offline_math_images_audio(book, browser, name):
     pg.close()
 
 
+def test_score_downloads_open_offline_and_reopen_with_the_same_notes(book, browser):
+    """Every score player's MIDI and MusicXML links load in the page with the network blocked, and
+    the files they give parse back to the notes of the score they sit under."""
+    import base64
+
+    from m2d import notation
+
+    found = 0
+    for path in pages(book):
+        if "m2d-score" not in path.read_text(encoding="utf-8"):
+            continue
+        v = Visit(browser, path)
+        links = v.page.eval_on_selector_all("figure.m2d-score a[download]", """els => els.map(e =>
+            [e.getAttribute('download'), e.href])""")
+        sizes = v.page.evaluate("""async hrefs => Promise.all(hrefs.map(async h =>
+            (await (await fetch(h)).arrayBuffer()).byteLength))""", [h for _, h in links])
+        assert all(n > 100 for n in sizes), f"{path.name}: download links that do not load: {sizes}"
+        by_name: dict[str, dict[str, list]] = {}
+        for name, href in links:
+            data = base64.b64decode(href.split(",", 1)[1])
+            stem, kind = name.rsplit(".", 1)
+            by_name.setdefault(stem, {})[kind] = notation.notes_of(
+                data if kind == "mid" else data.decode("utf-8"))
+        for stem, files in by_name.items():
+            assert set(files) == {"mid", "musicxml"}, f"{stem}: {sorted(files)}"
+            assert files["mid"] == files["musicxml"] and files["mid"][0], stem
+            found += 1
+        v.page.close()
+    assert found >= 2, "expected the chapters' score players (MIDI + MusicXML downloads)"
+
+
 def test_static_widget_counterparts_respond(book, browser):
     """Every frame player changes its picture (and its sound, where it has one) when driven."""
     found = 0

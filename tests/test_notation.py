@@ -64,3 +64,11 @@ def test_chorale_errors():
     with pytest.raises(ValueError, match=".mid or .musicxml"):
         notation.save(notation.melody_score([60], 1.0), "x.wav")
     assert np.isfinite(len(notation.to_musicxml(notation.melody_score([60], 1.0))))
+
+
+def test_repeats_are_written_out_the_way_midi_plays_them():
+    c = notation.chorale("bwv269", (1, 8))                # bars 1-4 carry a repeat sign
+    written = sum(len(p.flatten().notes) for p in c.parts)
+    played = notation.notes_of(c)
+    assert sum(len(p) for p in played) > written
+    assert notation.notes_of(notation.to_midi(c)) == played == notation.notes_of(notation.to_musicxml(c))

@@ -124,9 +124,21 @@ def to_midi(score) -> bytes:
     return mf.writestr()
 
 
+def performed(score):
+    """The score as it is played: repeats written out (``expandRepeats``), as a MIDI file and the
+    SoundFont rendering play them; the score itself when it has no (well-formed) repeats."""
+    if not score.recurse().getElementsByClass("Repeat"):
+        return score
+    try:
+        return score.expandRepeats()
+    except Exception:  # malformed repeat marks: play what is written
+        return score
+
+
 def notes_of(source) -> list[list[tuple[int, float]]]:
-    """(MIDI pitch, quarter-note duration) of every note, one list per part (chords give their top
-    note), ties merged: what a file must give back to count as the same music.
+    """(MIDI pitch, quarter-note duration) of every note as performed (repeats written out), one
+    list per part (chords give their top note), ties merged: what a file must give back to count as
+    the same music.
 
     Args:
         source: a music21 score, MIDI bytes, or MusicXML text
@@ -143,6 +155,7 @@ def notes_of(source) -> list[list[tuple[int, float]]]:
         score = m21.converter.parse(source, format="musicxml")
     else:
         score = source
+    score = performed(score)
     parts = score.parts if hasattr(score, "parts") and len(score.parts) else [score]
     out = []
     for part in parts:

@@ -125,7 +125,8 @@ def _generate(synth, n: int) -> np.ndarray:
 def score_events(score, tempo: float = 90.0, programs: Sequence[int] | int = PIANO,
                  velocity: int = 80) -> list[NoteEvent]:
     """The notes of a music21 score as events: onsets and lengths from quarter notes at ``tempo``
-    (quarter notes per minute), ties merged, each part with its own program.
+    (quarter notes per minute), repeats written out (as MIDI plays them), ties merged, each part with
+    its own program.
 
     Notebook: notebooks/01_markov.ipynb
     Args:
@@ -140,6 +141,9 @@ def score_events(score, tempo: float = 90.0, programs: Sequence[int] | int = PIA
     """
     if not tempo > 0:
         raise ValueError(f"tempo must be positive, got {tempo}")
+    from m2d.notation import performed
+
+    score = performed(score)
     parts = list(score.parts) if hasattr(score, "parts") and len(score.parts) else [score]
     progs = [int(programs)] * len(parts) if np.ndim(programs) == 0 else [int(p) for p in programs]
     if len(progs) < len(parts):
