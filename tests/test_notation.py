@@ -72,3 +72,11 @@ def test_repeats_are_written_out_the_way_midi_plays_them():
     played = notation.notes_of(c)
     assert sum(len(p) for p in played) > written
     assert notation.notes_of(notation.to_midi(c)) == played == notation.notes_of(notation.to_musicxml(c))
+
+
+def test_accidentals_follow_the_key_not_the_midi_numbers():
+    import re
+
+    s = notation.melody_score([62, 63, 67, 71, 72, 74, 70], 1.0, key="c")    # c minor: 3 flats
+    shown = re.findall(r"<accidental[^>]*>([^<]*)</accidental>", notation.to_musicxml(s))
+    assert shown == ["natural", "flat"]          # only B natural (leading tone), then B flat again

@@ -71,6 +71,8 @@ def melody_score(pitches: Sequence[int], durations: Sequence[float] | float = 0.
         raise ValueError(f"time_signature {time_signature!r} is not a time signature") from None
     for midi, ql in zip(p.tolist(), d.tolist(), strict=True):
         n = m21.note.Note(midi)
+        if n.pitch.accidental is not None and n.pitch.accidental.name == "natural":
+            n.pitch.accidental = None  # a MIDI number gives an explicit natural; let the key decide
         n.duration = m21.duration.Duration(ql)
         part.append(n)
     if key is None:
