@@ -112,7 +112,9 @@ def bench_widgets() -> None:
     """Every widget of Parts I and chapter 4 (Part II's and III's explorers: their own scripts below)."""
     print("\n== widget callbacks (>= 50 updates each; target: picture <= 100 ms p95, sound <= 0.5 s) ==")
     from m2d import audio, markov, pitch, players
-    from m2d.widgets import examples
+    from m2d.widgets import attention as attention_widgets
+    from m2d.widgets import diffusion as diffusion_widgets
+    from m2d.widgets import markov as markov_widgets
     from m2d.widgets import markov as wm
 
     with contextlib.redirect_stdout(io.StringIO()):  # outside Jupyter, the editor's player prints
@@ -125,16 +127,16 @@ def bench_widgets() -> None:
     line("matrix editor: whole update (seed)", whole)
     ex = wm.PowerExplorer()
     line("P^n explorer: n (picture only)", stopwatch(lambda i: setattr(ex.n, "value", i % 40), 50))
-    toy = examples.ToyChainExample()
+    toy = markov_widgets.ToyChainExample()
     line("toy chain example: n (picture only)", stopwatch(lambda i: setattr(toy.n, "value", i % 30), 50))
     line("toy chain example: matrix edited", stopwatch(lambda i: setattr(
         toy.matrix, "value", f"0.5 0.5 0\n{(i + 1) / 100:g} {1 - (i + 1) / 100:g} 0\n0.2 0.3 0.5"), 50))
-    att = examples.AttentionExample()
+    att = attention_widgets.AttentionExample()
     line("attention example: temperature", stopwatch(lambda i: setattr(
         att.temperature, "value", 10 ** (-1 + 0.04 * (i % 50))), 50))
     line("attention example: K edited", stopwatch(lambda i: setattr(
         att.K, "value", f"1 0\n0 {1 + i / 50:g}\n1 1"), 50))
-    px = examples.PixelDiffusionExample()
+    px = diffusion_widgets.PixelDiffusionExample()
     line("pixel diffusion example: t", stopwatch(lambda i: setattr(px.t, "value", (37 * i + 11) % 1000), 50))
     line("pixel diffusion example: T (schedule)",
          stopwatch(lambda i: setattr(px.T, "value", 500 + 20 * i), 50))

@@ -7,6 +7,7 @@ import torch
 from m2d import audio, ngram
 from m2d.models.transformer import MusicTransformer, TransformerConfig
 from m2d.widgets import attention as wa
+from m2d.widgets._common import parse_matrix
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +144,18 @@ def test_melody_change_relayout_equals_a_fresh_explorer(bach_split):
 
     np.testing.assert_array_equal(pixels(moved.image), pixels(fresh.image))
     assert len(moved.ax_row.patches) == len(melodies[1]) + 1  # the old melody's bars are gone
+
+
+# ---------------------------------------------------------------- the worked example (chapter 4)
+
+
+def test_attention_example_matches_torch():
+    w = wa.AttentionExample()
+    Q = parse_matrix(w.Q.value)
+    K = parse_matrix(w.K.value)
+    ref = torch.softmax(torch.tensor(Q @ K.T / np.sqrt(2)), dim=-1).numpy()
+    np.testing.assert_allclose(w.weights, ref, atol=1e-12)
+    w.temperature.value = 10.0  # high temperature: rows flatten towards uniform
+    assert np.abs(w.weights - 1 / 3).max() < 0.05
+    w.K.value = "1 0 0\n0 1 0\n1 1 0"
+    assert "same feature size" in w.error

@@ -2,8 +2,11 @@ import io
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 from PIL import Image
 
+from m2d.widgets import attention as wa
+from m2d.widgets import markov as wm
 from m2d.widgets._common import BlitFigure
 
 
@@ -52,3 +55,32 @@ def test_strip_tags_removes_markup_and_unescapes():
     msg = "row 0 sums to 1.2 < 1.5"
     assert strip_tags(error_html(msg)).endswith(msg)  # the caption reads what the page showed
     assert strip_tags(ok_html("fine")).endswith("fine")
+
+
+# ---------------------------------------------------------------- the worked example (chapter 4)
+
+
+def _pixels(png_bytes: bytes) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png_bytes)).convert("RGB"), dtype=int)
+
+
+@pytest.mark.parametrize("make, move", [
+    (lambda: wm.ToyChainExample(n=2), lambda w: setattr(w.n, "value", 7)),
+    (lambda: wa.AttentionExample(), lambda w: setattr(w.temperature, "value", 0.3)),
+])
+def test_blitted_picture_equals_a_fresh_drawing(make, move):
+    """A slider move redraws only the changing artists; the picture must be the one a fresh widget
+    at the new value draws from scratch."""
+    w = make()
+    before = w.image
+    move(w)
+    assert w.image != before
+    fresh = make()
+    move(fresh)  # its first picture was drawn in __init__; this move is blitted too, so draw anew:
+    fresh._layout = object()
+    fresh.update()
+    np.testing.assert_array_equal(_pixels(w.image), _pixels(fresh.image))

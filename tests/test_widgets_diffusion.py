@@ -9,6 +9,7 @@ import pytest
 
 from m2d import audio
 from m2d import diffusion as df
+from m2d.widgets import diffusion as wd
 
 
 @pytest.fixture
@@ -74,3 +75,38 @@ def test_explorer_static_counterpart(bach_split):
 
     h = explorer_static(bach_split["test"][:1], ts=(0, 500), seconds=1.0).data
     assert h.count("data:image/png") >= 4 and h.count("data:audio/mpeg") >= 4 and "m2d-frames" in h
+
+
+# ---------------------------------------------------------------- the worked example (chapter 4)
+
+
+@pytest.mark.parametrize("t", [1, 500, 1000])
+def test_pixel_diffusion_example(t):
+    w = wd.PixelDiffusionExample(t=t, draws=50_000)
+    ab = df.alpha_bars(df.linear_beta_schedule(1000))[t]
+    s = np.sqrt(1 - ab)
+    assert abs(w.samples.mean() - np.sqrt(ab) * 0.8) < 5 * s / np.sqrt(50_000) + 1e-9
+    assert w.samples.std() == pytest.approx(s, rel=0.03)
+    assert w.image[:4] == b"\x89PNG"
+
+
+def test_pixel_diffusion_t_follows_T():
+    w = wd.PixelDiffusionExample(t=900)
+    w.T.value = 200
+    assert w.t.value <= 200 and w.error is None
+    assert w.alpha_bar.shape == (201,)
+
+
+def test_pixel_example_axes_follow_the_distribution():
+    """Sliding t towards 0 shrinks x_t's spread 100-fold: the histogram axis must zoom in with it
+    (the density still integrates to 1 over the visible bins)."""
+    w = wd.PixelDiffusionExample(t=800)
+    wide = w._a1.get_xlim()
+    w.t.value = 2
+    lo, hi = w._a1.get_xlim()
+    ab = w.alpha_bar[2]
+    m, s = np.sqrt(ab) * w.x0.value, np.sqrt(1 - ab)
+    assert lo < m - 4 * s and m + 4 * s < hi and (hi - lo) < 0.2 * (wide[1] - wide[0])
+    dens, edges = w._hist.get_data()[:2]
+    assert np.sum(dens * np.diff(edges)) == pytest.approx(1.0, abs=1e-3)
+    assert dens.max() <= w._a1.get_ylim()[1]

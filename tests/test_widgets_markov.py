@@ -111,3 +111,18 @@ def test_explorer_static_captions_are_plain_text():
     html_text = wm.explorer_static(preset_names=("stepwise",), ns=(0, 2)).data
     assert "n = 2: max |P^n - Monte Carlo|" in html_text
 
+
+# ---------------------------------------------------------------- the worked example (chapter 4)
+
+
+def test_toy_chain_example():
+    w = wm.ToyChainExample(n=3)
+    np.testing.assert_allclose(w.Pn, markov.n_step(example_chains.TOY_CEG, 3))
+    np.testing.assert_allclose(w.pi @ w.P, w.pi, atol=1e-12)
+    w.matrix.value = "0.5 0.5\n0.25 0.75"
+    assert w.error is None and w.P.shape == (2, 2)
+    np.testing.assert_allclose(w.pi, [1 / 3, 2 / 3])
+    w.matrix.value = "0.5 0.6\n0.25 0.75"
+    assert "row 0 sums to 1.1" in w.error
+    assert w.matrix.value == "0.5 0.6\n0.25 0.75"  # edit kept
+    assert w.P.shape == (2, 2)  # last valid state kept

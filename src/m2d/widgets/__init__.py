@@ -1,6 +1,8 @@
 """Interactive widgets (ipywidgets), thin layers over the library's pure functions.
 
-One submodule per chapter: :mod:`m2d.widgets.markov` (Part I), and the Part II/III explorers. Every
+One submodule per idea: :mod:`m2d.widgets.markov`, :mod:`m2d.widgets.attention` and
+:mod:`m2d.widgets.diffusion` (each with its explorer and its worked example of chapter 4), and
+:mod:`m2d.widgets._common` (messages, matrix text, blitting, the worked-example base). Every
 widget exposes its controls as attributes and an ``update()`` that tests can drive without a
 browser; invalid input shows a message beside the controls and keeps the user's edit.
 """

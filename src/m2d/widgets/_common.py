@@ -1,5 +1,6 @@
 """Helpers shared by the widgets: the status messages beside controls (and their plain text for the
-static frames), parsing of typed matrices, and blitted figures.
+static frames), parsing and printing typed matrices, blitted figures, and the base of the worked
+examples' change-the-numbers widgets.
 """
 
 from __future__ import annotations
@@ -99,3 +100,81 @@ class BlitFigure:
         buf = io.BytesIO()
         Image.fromarray(rgba[..., :3]).save(buf, format="PNG", compress_level=1)
         return buf.getvalue()
+
+
+def matrix_text(A) -> str:
+    """A matrix as the text a reader edits: rows on lines, entries separated by spaces."""
+    return "\n".join(" ".join(f"{v:g}" for v in row) for row in np.asarray(A))
+
+
+class WorkedExample:
+    """A change-the-numbers widget for a worked example (chapter 4). Shared plumbing: a message
+    line, a picture, and error handling around ``compute``.
+
+    A subclass computes in ``compute()`` (raising ``ValueError`` for bad input), lays its figure out in
+    ``build(fig)`` (axes, static parts; it registers the changing artists with ``self.blit.animate``)
+    and moves those artists in ``refresh()``. The figure is rebuilt only when ``layout_key()`` changes
+    (e.g. a matrix of another size); otherwise only the animated artists are redrawn over a cached
+    background (:class:`~m2d.widgets._common.BlitFigure`), which keeps a slider move well under 100 ms.
+    ``refresh()`` returns True when it changed something static (axis limits): then the background is
+    redrawn once.
+    """
+
+    def __init__(self, figsize):
+        import ipywidgets as W
+        import matplotlib.pyplot as plt
+
+        self.message = W.HTML()
+        self.picture = W.Image(format="png")
+        self.error: str | None = None
+        self.image = b""
+        self._fig = plt.figure(figsize=figsize)
+        plt.close(self._fig)
+        self.blit = BlitFigure(self._fig)
+        self._layout = object()  # matches no layout key: the first update builds the figure
+
+    def update(self) -> None:
+        try:
+            status = self.compute()
+        except ValueError as exc:
+            self.error = str(exc)
+            self.message.value = error_html(self.error)
+            return
+        self.error = None
+        self.message.value = ok_html(status)
+        key = self.layout_key()
+        if key != self._layout:
+            self._fig.clear()
+            self.blit = BlitFigure(self._fig)
+            self.build(self._fig)
+            self._layout = key
+        if self.refresh():
+            self.blit.invalidate()
+        self.image = self.blit.render()
+        self.picture.value = self.image
+
+    def compute(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def layout_key(self):
+        """What the figure's layout depends on (the figure is rebuilt when it changes)."""
+        return None
+
+    def build(self, fig) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def refresh(self) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def annotate_heatmap(texts, M) -> None:
+    """Write the entries of ``M`` into a heatmap's annotation texts (row-major), white on dark cells."""
+    hi = M.max()
+    for text, v in zip(texts, M.ravel(), strict=True):
+        text.set_text(f"{v:.2f}")
+        text.set_color("w" if v < 0.6 * hi else "k")

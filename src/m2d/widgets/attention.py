@@ -1,7 +1,8 @@
-"""Attention heatmap explorer (Part II): the trained Transformer's attention on a melody, one head at
-a time, beside the fixed Markov row of Part I.
+"""Attention widgets: the heatmap explorer (Part II: the trained Transformer's attention on a melody,
+one head at a time, beside the fixed Markov row of Part I) and the worked example's
+:class:`AttentionExample` (the C-E-G attention with editable Q and K).
 
-Notebook: notebooks/02_attention.ipynb
+Notebook: notebooks/02_attention.ipynb, notebooks/04_examples.ipynb
 """
 
 from __future__ import annotations
@@ -10,12 +11,22 @@ import re
 import time
 from collections.abc import Sequence
 
+import ipywidgets as W
 import numpy as np
 
-from m2d import audio, players
+from m2d import attention as at
+from m2d import audio, players, plotting
 from m2d.pitch import PITCH_CLASSES, midi_name, parse_note, pcs_to_midi
 from m2d.stochastic import check_stochastic
-from m2d.widgets._common import BlitFigure, error_html, strip_tags
+from m2d.widgets._common import (
+    BlitFigure,
+    WorkedExample,
+    annotate_heatmap,
+    error_html,
+    matrix_text,
+    parse_matrix,
+    strip_tags,
+)
 
 #: Longest typed melody the explorer accepts (the heatmap stays legible).
 MAX_TYPED_NOTES = 96
@@ -401,3 +412,70 @@ def explorer_static(model, melodies: Sequence, markov_P, melody_index: int = 0, 
     return static.frame_player(params, frames, sliders=("layer", "head"),
                                title=f"Attention explorer (static version: query {ex.query.value} of "
                                      f"melody {ex.melody.label}; every layer x head)")
+
+
+class AttentionExample(WorkedExample):
+    """Edit the projected queries and keys of three tokens (C, E, G); see softmax(QK^T / sqrt(d_k))
+    row by row (Definition 21.6, Theorem 21.3)."""
+
+    def __init__(self, Q=None, K=None, V=None, scale: float | None = None):
+        super().__init__((10, 3))
+        Q = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]) if Q is None else Q
+        K = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]) if K is None else K
+        self.V = np.eye(3) if V is None else np.asarray(V, dtype=float)
+        box = W.Layout(width="200px")
+        self.Q = W.Textarea(value=matrix_text(Q), rows=4, description="Q", layout=box,
+                            continuous_update=False)
+        self.K = W.Textarea(value=matrix_text(K), rows=4, description="K", layout=box,
+                            continuous_update=False)
+        self.temperature = W.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05,
+                                            description="temperature")
+        self.scores = self.weights = None
+        for w in (self.Q, self.K, self.temperature):
+            w.observe(lambda _: self.update(), names="value")
+        self.update()
+
+    def compute(self) -> str:
+        Q, K = parse_matrix(self.Q.value), parse_matrix(self.K.value)
+        d_k = Q.shape[1]
+        scale = 1.0 / (np.sqrt(d_k) * self.temperature.value)
+        V = self.V if self.V.shape[0] == K.shape[0] else np.eye(K.shape[0])
+        _, self.weights = at.scaled_dot_product_attention(Q, K, V, scale=scale)
+        self.scores = Q @ K.T * scale
+        return f"every row sums to 1: {np.round(self.weights.sum(axis=1), 12).tolist()}"
+
+    def layout_key(self):
+        return self.scores.shape
+
+    def build(self, fig) -> None:
+        n, m = self.scores.shape
+        labels = ("C", "E", "G") if max(n, m) == 3 else [str(i) for i in range(max(n, m))]
+        a0, a1 = fig.subplots(1, 2)
+        # scores: a diverging map centred on 0, its range set per update (the numbers are printed in
+        # the cells, so no colour bar, whose axis would change with every temperature)
+        self._scores_im = plotting.matrix_heatmap(self.scores, labels, ax=a0, vmax=1,
+                                                  cmap="coolwarm", annotate=True, xlabel="key",
+                                                  ylabel="query",
+                                                  title=r"scores $QK^\top/(\sqrt{d_k}\,\tau)$")[2]
+        self._scores_txt = list(a0.texts)
+        self._weights_im = plotting.matrix_heatmap(self.weights, labels, ax=a1, vmax=1,
+                                                   annotate=True, xlabel="key", ylabel="query",
+                                                   title="attention weights (rows sum to 1)")[2]
+        self._weights_txt = list(a1.texts)
+        fig.tight_layout()
+        self.blit.animate(self._scores_im, self._weights_im, *self._scores_txt, *self._weights_txt)
+
+    def refresh(self) -> bool:
+        lim = max(np.abs(self.scores).max(), 1e-12)
+        self._scores_im.set_data(self.scores)
+        self._scores_im.set_clim(-lim, lim)
+        for text, v in zip(self._scores_txt, self.scores.ravel(), strict=True):
+            text.set_text(f"{v:.2f}")
+            text.set_color("k")
+        self._weights_im.set_data(self.weights)
+        annotate_heatmap(self._weights_txt, self.weights)
+        return False
+
+    @property
+    def widget(self) -> W.Widget:
+        return W.VBox([W.HBox([self.Q, self.K, self.temperature]), self.message, self.picture])

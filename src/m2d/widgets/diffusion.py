@@ -1,7 +1,9 @@
-"""Noise-schedule explorer for Part III: see and hear x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps
-(Theorem 21.4) for a melody's log-mel spectrogram while changing the schedule.
+"""Diffusion widgets: the worked example's :class:`PixelDiffusionExample` (Example 21.2: one noised
+pixel) and the noise-schedule explorer for Part III: see and hear
+x_t = sqrt(alpha_bar_t) x_0 + sqrt(1 - alpha_bar_t) eps (Theorem 21.4) for a melody's log-mel
+spectrogram while changing the schedule.
 
-The widget is a thin layer over :mod:`m2d.diffusion` and :mod:`m2d.spectro`. Its controls are attributes
+The explorer is a thin layer over :mod:`m2d.diffusion` and :mod:`m2d.spectro`. Its controls are attributes
 (``schedule``, ``beta_1``, ``beta_T``, ``T``, ``t``, ``melody``) and :meth:`NoiseScheduleExplorer.update`
 redraws, so tests drive it without a browser. The picture is one blitted matplotlib figure
 (:class:`m2d.widgets._common.BlitFigure`) whose artists are updated in place and sent as a PNG; the
@@ -18,12 +20,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+import ipywidgets as W
 import numpy as np
 
 from m2d import audio, spectro
 from m2d import diffusion as df
-from m2d.rng import torch_seed
-from m2d.widgets._common import BlitFigure, error_html, ok_html, strip_tags
+from m2d.rng import as_generator, torch_seed
+from m2d.widgets._common import BlitFigure, WorkedExample, error_html, ok_html, strip_tags
 
 
 class NoiseScheduleExplorer:
@@ -235,3 +238,97 @@ def explorer_static(melodies: Sequence, ts: Sequence[int] = (0, 25, 100, 200, 30
     return static.frame_player(params, static.render_frames(params, make), sliders=("t",),
                                title="Noise-schedule explorer (static version: schedule x t, T = 1000)")
 
+
+class PixelDiffusionExample(WorkedExample):
+    """One pixel x0 under the forward process: x_t = sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) eps
+    (Theorem 21.4, Example 21.2); a histogram of many draws against the predicted Gaussian."""
+
+    BINS = 80
+
+    def __init__(self, x0: float = 0.8, t: int = 500, T: int = 1000, beta_start: float = 1e-4,
+                 beta_end: float = 0.02, draws: int = 20_000,
+                 rng: int | np.random.Generator = 0):
+        super().__init__((10, 3))
+        self.x0 = W.FloatSlider(value=x0, min=-2, max=2, step=0.05, description="x0")
+        self.t = W.IntSlider(value=t, min=0, max=T, description="t")
+        self.T = W.IntSlider(value=T, min=1, max=2000, description="T")
+        self.beta_start = W.FloatLogSlider(value=beta_start, base=10, min=-5, max=-0.5,
+                                           description="beta_1", readout_format=".1e")
+        self.beta_end = W.FloatLogSlider(value=beta_end, base=10, min=-4, max=-0.05,
+                                         description="beta_T", readout_format=".1e")
+        self.draws, self.rng = draws, rng
+        self.alpha_bar = self.samples = None
+        self.T.observe(self._sync_t, names="value")
+        for w in (self.x0, self.t, self.beta_start, self.beta_end):
+            w.observe(lambda _: self.update(), names="value")
+        self.update()
+
+    def _sync_t(self, _=None) -> None:
+        self.t.max = self.T.value  # clamps t, which triggers an update when it changes
+        self.update()
+
+    def compute(self) -> str:
+        if self.t.value > self.T.value:
+            raise ValueError(f"t = {self.t.value} is outside 0..T = {self.T.value}")
+        betas = df.linear_beta_schedule(self.T.value, self.beta_start.value, self.beta_end.value)
+        self.alpha_bar = df.alpha_bars(betas)
+        rng = as_generator(self.rng)
+        x0 = np.full(self.draws, self.x0.value)
+        self.samples = df.q_sample(x0, self.t.value, self.alpha_bar, rng.standard_normal(self.draws))
+        ab = self.alpha_bar[self.t.value]
+        return (f"alpha_bar_t = {ab:.5f}; mean sqrt(ab) x0 = {np.sqrt(ab) * self.x0.value:.4f}, "
+                f"std sqrt(1 - ab) = {np.sqrt(1 - ab):.4f}; sample mean {self.samples.mean():.4f}, "
+                f"std {self.samples.std():.4f}")
+
+    def build(self, fig) -> None:
+        a0, a1 = fig.subplots(1, 2)
+        (self._ab_line,) = a0.plot([0, 1], [1, 1], label=r"$\bar\alpha_t$")
+        self._t_line = a0.axvline(0, color="C3", ls="--")
+        a0.set_xlabel("t")
+        a0.set_ylim(-0.02, 1.02)
+        a0.legend(loc="upper right")
+        self._hist = a1.stairs(np.zeros(self.BINS), np.linspace(-1, 1, self.BINS + 1), fill=True,
+                               alpha=0.6, label=f"{self.draws} draws of $x_t$")
+        (self._pdf,) = a1.plot([0, 1], [0, 0], "k",
+                               label=r"$\mathcal{N}(\sqrt{\bar\alpha_t}x_0,\ 1-\bar\alpha_t)$")
+        a1.set_xlabel("$x_t$")
+        a1.legend(fontsize=8, loc="upper right")
+        fig.tight_layout()
+        self._a0, self._a1 = a0, a1
+        self.blit.animate(self._ab_line, self._t_line, self._hist, self._pdf)
+
+    def refresh(self) -> bool:
+        """Move the curves; change an axis (a full redraw) only when the picture would leave it or
+        shrink to under 40 % of it, so a slider sweep redraws the axes a handful of times."""
+        changed = False
+        T, t = len(self.alpha_bar) - 1, self.t.value
+        if self._a0.get_xlim() != (0, max(T, 1)):
+            self._a0.set_xlim(0, max(T, 1))
+            changed = True
+        self._ab_line.set_data(np.arange(T + 1), self.alpha_bar)
+        self._t_line.set_xdata([t, t])
+        ab = self.alpha_bar[t]
+        m, s = np.sqrt(ab) * self.x0.value, np.sqrt(1 - ab)
+        half = 4.5 * max(s, 1e-3)
+        lo, hi = self._a1.get_xlim()
+        if m - half < lo or m + half > hi or 2 * half < 0.4 * (hi - lo):
+            lo, hi = m - 1.25 * half, m + 1.25 * half
+            self._a1.set_xlim(lo, hi)
+            changed = True
+        edges = np.linspace(lo, hi, self.BINS + 1)
+        dens, _ = np.histogram(self.samples, edges, density=True)
+        self._hist.set_data(dens, edges)
+        grid = np.linspace(lo, hi, 300)
+        pdf = (np.exp(-((grid - m) ** 2) / (2 * s**2)) / (s * np.sqrt(2 * np.pi)) if s > 0
+               else np.zeros_like(grid))
+        self._pdf.set_data(grid, pdf)
+        top = max(dens.max(), pdf.max(), 1e-12)
+        if top > self._a1.get_ylim()[1] or top < 0.4 * self._a1.get_ylim()[1]:
+            self._a1.set_ylim(0, 1.2 * top)
+            changed = True
+        return changed
+
+    @property
+    def widget(self) -> W.Widget:
+        return W.VBox([W.HBox([self.x0, self.t]), W.HBox([self.T, self.beta_start, self.beta_end]),
+                       self.message, self.picture])

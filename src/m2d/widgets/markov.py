@@ -1,10 +1,11 @@
-"""Part I widgets: the transition-matrix editor (edit P, see pi, hear a melody) and the P^n explorer.
+"""Markov-chain widgets: the transition-matrix editor (edit P, see pi, hear a melody), the P^n
+explorer, and the worked example's :class:`ToyChainExample` (type a matrix, see P^n and pi).
 
 Both are thin layers over :mod:`m2d.markov`: every control is an attribute, and ``update()`` recomputes
 everything, so tests drive them by setting values. Invalid input never raises into the page: the
 :func:`m2d.markov.check_stochastic` message appears beside the grid and the user's edit is kept.
 
-Notebook: notebooks/01_markov.ipynb
+Notebook: notebooks/01_markov.ipynb, notebooks/04_examples.ipynb
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ import numpy as np
 from matplotlib.collections import PolyCollection
 
 from m2d import audio, example_chains, markov, ngram, pitch, players, plotting
-from m2d.widgets._common import BlitFigure, error_html, ok_html, strip_tags
+from m2d.widgets._common import (
+    BlitFigure,
+    WorkedExample,
+    annotate_heatmap,
+    error_html,
+    matrix_text,
+    ok_html,
+    parse_matrix,
+    strip_tags,
+)
 
 NAMES = pitch.PITCH_CLASSES
 #: Row-sum tolerance of the editor's strict mode.
@@ -371,3 +381,50 @@ def explorer_static(preset_names=("Illiac-style", "stepwise", "Bach-fitted"),
     return static.frame_player(params, static.render_frames(params, make), sliders=("n",),
                                title="P^n explorer (static version: chains x n)")
 
+
+class ToyChainExample(WorkedExample):
+    """Type a stochastic matrix on {C, E, G} (or any size); see P^n and pi (Theorems 21.1-21.2)."""
+
+    def __init__(self, P=example_chains.TOY_CEG, n: int = 2):
+        super().__init__((10, 3))
+        self.matrix = W.Textarea(value=matrix_text(P), rows=4, description="P",
+                                 layout=W.Layout(width="260px"), continuous_update=False)
+        self.n = W.IntSlider(value=n, min=0, max=30, description="n")
+        self.P = self.Pn = self.pi = None
+        for w in (self.matrix, self.n):
+            w.observe(lambda _: self.update(), names="value")
+        self.update()
+
+    def compute(self) -> str:
+        chain = markov.MarkovChain(parse_matrix(self.matrix.value))
+        self.P, self.Pn, self.pi = chain.P, chain.n_step(self.n.value), chain.stationary
+        gap = np.abs(self.Pn - self.pi).max()
+        return f"stochastic; max |P^n - pi| over all entries = {gap:.2e}"
+
+    def layout_key(self):
+        return self.P.shape  # a matrix of another size needs new axes; anything else is redrawn
+
+    def build(self, fig) -> None:
+        n = len(self.P)
+        labels = example_chains.TOY_CEG_LABELS if n == 3 else [str(i) for i in range(n)]
+        a0, a1 = fig.subplots(1, 2)
+        self._im = plotting.matrix_heatmap(self.Pn, labels, ax=a0, title="$P^n$", vmax=1)[2]
+        self._texts = list(a0.texts)
+        plotting.distribution_bars(self.pi, labels, ax=a1, title=r"$\pi$")
+        a1.set_ylim(0, 1)
+        self._bars = list(a1.patches)
+        fig.tight_layout()
+        self._title = a0.title
+        self.blit.animate(self._im, self._title, *self._texts, *self._bars)
+
+    def refresh(self) -> bool:
+        for bar, p in zip(self._bars, self.pi, strict=True):
+            bar.set_height(p)
+        self._im.set_data(self.Pn)
+        self._title.set_text(f"$P^{{{self.n.value}}}$")
+        annotate_heatmap(self._texts, self.Pn)
+        return False
+
+    @property
+    def widget(self) -> W.Widget:
+        return W.VBox([W.HBox([self.matrix, self.n]), self.message, self.picture])
