@@ -44,7 +44,8 @@ def test_score_player_shows_the_score_plays_it_and_offers_files_that_reopen():
     xml = re.search(r"download='scale-demo.musicxml' href='data:[^;]+;base64,([^']+)'", h)
     assert notation.notes_of(base64.b64decode(midi.group(1))) == notation.notes_of(s)
     assert notation.notes_of(base64.b64decode(xml.group(1)).decode()) == notation.notes_of(s)
-    with pytest.raises(ValueError, match="file name"):
-        players.score_player(s, y, "../etc/passwd")
+    assert players.score_player(s, y, "../Markov k=3").name == "Markov-k-3"   # a safe file name
+    with pytest.raises(ValueError, match="letters or digits"):
+        players.score_player(s, y, "../")
     with pytest.raises(ValueError, match="silent"):
         players.score_player(s, np.zeros(4000, dtype=np.float32) + 1e-4, "x")

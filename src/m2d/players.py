@@ -97,11 +97,12 @@ class ScorePlayer:
     Args:
         score (music21.stream.Score): the music
         y (np.ndarray): its sound, in [-1, 1] (e.g. :func:`m2d.soundfont.render_score`)
-        name (str): file name stem of the downloads, e.g. ``"bwv269"``
+        name (str): file name stem of the downloads, e.g. ``"bwv269"`` (anything but letters,
+            digits, ``_ . -`` becomes ``-``)
         caption (str): what is heard (shown above the score)
         sr (int): sample rate of ``y``
     Raises:
-        ValueError: a bad file name, or a sound that fails the listen check
+        ValueError: a name with no letters or digits, or a sound that fails the listen check
     """
 
     def __init__(self, score, y: np.ndarray, name: str, caption: str = "", sr: int = SR):
@@ -109,9 +110,10 @@ class ScorePlayer:
 
         from m2d import notation
 
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,80}", name):
-            raise ValueError(f"name must be a plain file name stem (letters, digits, _ . -), got {name!r}")
-        self.name, self.caption = name, caption
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name)).strip("-.")[:80]
+        if not stem:
+            raise ValueError(f"name must contain letters or digits for the file names, got {name!r}")
+        self.name, self.caption = stem, caption
         self.player = listen(y, sr)
         self.svg = notation.engrave(score)
         self.midi = notation.to_midi(score)
