@@ -5,6 +5,7 @@ Tiny configurations: every test runs in seconds."""
 import numpy as np
 import pytest
 import torch
+from helpers import PointMass
 
 from m2d import diffusion as df
 from m2d import spectro
@@ -33,21 +34,6 @@ def toy_images(n=64, rng=0):
 # ----------------------------------------------------------------------------------------------
 # training, cache
 
-
-class PointMass(torch.nn.Module):
-    """The exact optimal noise predictor for data concentrated at one value c:
-    eps*(x_t, t) = (x_t - sqrt(abar_t) c) / sqrt(1 - abar_t)."""
-
-    def __init__(self, betas, c):
-        super().__init__()
-        self.ab = torch.as_tensor(df.alpha_bars(betas), dtype=torch.float32)
-        self.c = c
-        self.calls = 0
-
-    def forward(self, x, t):
-        self.calls += 1
-        a = self.ab[t].view(-1, 1, 1, 1)
-        return (x - a.sqrt() * self.c) / (1 - a).sqrt()
 
 
 def test_training_beats_the_zero_noise_baseline(tmp_cache):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from torch import nn
+from helpers import PointMass
 
 from m2d import diffusion as df
 from m2d.models import sampling
@@ -17,21 +17,6 @@ from m2d.models.unet import UNet, UNetConfig
 TINY_UNET = UNetConfig(base=8, mults=(1, 2), space_to_depth=2)
 BETAS = df.linear_beta_schedule(40, 1e-3, 0.2)
 
-
-class PointMass(nn.Module):
-    """The exact optimal noise predictor for data concentrated at one value c:
-    eps*(x_t, t) = (x_t - sqrt(abar_t) c) / sqrt(1 - abar_t)."""
-
-    def __init__(self, betas, c):
-        super().__init__()
-        self.ab = torch.as_tensor(df.alpha_bars(betas), dtype=torch.float32)
-        self.c = c
-        self.calls = 0
-
-    def forward(self, x, t):
-        self.calls += 1
-        a = self.ab[t].view(-1, 1, 1, 1)
-        return (x - a.sqrt() * self.c) / (1 - a).sqrt()
 
 
 def random_unet(cfg=TINY_UNET, std=0.1):
