@@ -28,3 +28,17 @@ def test_names_round_trip():
         assert pitch.parse_note(pitch.midi_name(m)) == m
     with pytest.raises(ValueError, match="narrower than an octave"):
         pitch.pcs_to_midi([0, 4], low=60, high=65)
+
+
+def test_note_durations_and_onsets():
+    import numpy as np
+    import pytest
+
+    from m2d import pitch
+
+    np.testing.assert_array_equal(pitch.note_durations([60, 62, 64], 0.5), [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(pitch.note_durations([60, 62], [1, 2]), [1.0, 2.0])
+    with pytest.raises(ValueError, match="3 pitches but 2 durations"):
+        pitch.note_durations([60, 62, 64], [1, 2])
+    np.testing.assert_array_equal(pitch.onsets([1.0, 0.5, 2.0]), [0.0, 1.0, 1.5])
+    assert pitch.onsets([3.0]).tolist() == [0.0]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from m2d.pitch import note_durations
 from m2d.rng import as_generator
 
 #: Sample rate used throughout the book (Hz).
@@ -63,10 +64,7 @@ def synthesize(
         raise ValueError("empty melody: nothing to synthesize")
     if not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 127:
         raise ValueError(f"pitches must be MIDI numbers in 0..127, got range {p.min()}..{p.max()}")
-    d = np.broadcast_to(np.asarray(durations, dtype=float), p.shape) if np.ndim(durations) == 0 \
-        else np.asarray(durations, dtype=float).ravel()
-    if d.shape != p.shape:
-        raise ValueError(f"{p.size} pitches but {d.size} durations")
+    d = note_durations(p, durations)
     if not np.all(d > 0):
         raise ValueError("durations must be positive")
     if tempo <= 0:

@@ -137,6 +137,14 @@ def performed(score):
         return score
 
 
+def performed_parts(score) -> list:
+    """The parts of a score as played (:func:`performed`: repeats written out), each with ties
+    merged and flattened to its notes and chords in time order; a single part stands for itself."""
+    score = performed(score)
+    parts = score.parts if hasattr(score, "parts") and len(score.parts) else [score]
+    return [part.stripTies().flatten().notes for part in parts]
+
+
 def notes_of(source) -> list[list[tuple[int, float]]]:
     """(MIDI pitch, quarter-note duration) of every note as performed (repeats written out), one
     list per part (chords give their top note), ties merged: what a file must give back to count as
@@ -157,12 +165,10 @@ def notes_of(source) -> list[list[tuple[int, float]]]:
         score = m21.converter.parse(source, format="musicxml")
     else:
         score = source
-    score = performed(score)
-    parts = score.parts if hasattr(score, "parts") and len(score.parts) else [score]
     out = []
-    for part in parts:
+    for part in performed_parts(score):
         notes = []
-        for el in part.stripTies().flatten().notes:
+        for el in part:
             p = max(el.pitches).midi if el.isChord else el.pitch.midi
             notes.append((int(p), float(el.duration.quarterLength)))
         out.append(notes)

@@ -84,3 +84,24 @@ def pcs_to_midi(pcs: Sequence[int] | np.ndarray, start: int = 60, low: int = 55,
 def midi_name(m: int) -> str:
     """Scientific pitch name of a MIDI number, e.g. 60 -> 'C4'."""
     return f"{PITCH_CLASSES[int(m) % 12]}{int(m) // 12 - 1}"
+
+
+def note_durations(pitches, durations) -> np.ndarray:
+    """One duration per note: a scalar ``durations`` is used for every note of ``pitches``,
+    a sequence must have one entry per note (both are flattened).
+
+    Raises:
+        ValueError: as many durations as pitches are needed (the message gives both counts)
+    """
+    p = np.ravel(pitches)
+    d = np.broadcast_to(np.asarray(durations, dtype=float), p.shape) if np.ndim(durations) == 0 \
+        else np.asarray(durations, dtype=float).ravel()
+    if d.shape != p.shape:
+        raise ValueError(f"{p.size} pitches but {d.size} durations")
+    return d
+
+
+def onsets(durations) -> np.ndarray:
+    """Start of each note, in the units of ``durations``: 0, d_0, d_0 + d_1, ... (one per note)."""
+    d = np.asarray(durations, dtype=float)
+    return np.concatenate([[0.0], np.cumsum(d)[:-1]])

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from m2d.pitch import PITCH_CLASSES, midi_name
+from m2d.pitch import PITCH_CLASSES, midi_name, onsets
 
 
 def _axes(ax, figsize: tuple[float, float]):
@@ -47,13 +47,13 @@ def piano_roll(pitches, durations=0.5, *, ax=None, color: str = "C0", title: str
         raise ValueError("pitches is empty: a piano roll needs at least one note")
     d = np.broadcast_to(np.asarray(durations, dtype=float), p.shape)
     fig, ax = _axes(ax, figsize)
-    onsets = np.concatenate([[0.0], np.cumsum(d)[:-1]])
-    bars = ax.barh(p, d, left=onsets, height=0.8, color=color, edgecolor="k", linewidth=0.3)
+    starts = onsets(d)
+    bars = ax.barh(p, d, left=starts, height=0.8, color=color, edgecolor="k", linewidth=0.3)
     lo, hi = p.min() - 1, p.max() + 1
     ticks = [m for m in range(lo, hi + 1) if m % 12 in (0, 4, 7)]
     ax.set_yticks(ticks, [midi_name(m) for m in ticks])
     ax.set_ylim(lo - 0.5, hi + 0.5)
-    ax.set_xlim(0, onsets[-1] + d[-1])
+    ax.set_xlim(0, starts[-1] + d[-1])
     ax.set_xlabel("time (quarter notes)")
     ax.grid(axis="y", alpha=0.3)
     if title:
@@ -66,7 +66,7 @@ def note_rectangles(pitches, durations=0.5) -> list[np.ndarray]:
     ``PolyCollection``: the cheap-to-update form of :func:`piano_roll` used by widgets."""
     p = np.asarray(pitches, dtype=float)
     d = np.broadcast_to(np.asarray(durations, dtype=float), p.shape)
-    t0 = np.concatenate([[0.0], np.cumsum(d)[:-1]])
+    t0 = onsets(d)
     return [np.array([[a, m - 0.4], [a + w, m - 0.4], [a + w, m + 0.4], [a, m + 0.4]])
             for a, w, m in zip(t0, d, p, strict=True)]
 

@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from m2d.audio import SR
+from m2d.pitch import note_durations, onsets
 
 #: General MIDI programs (0-based) the book uses.
 PIANO, CHURCH_ORGAN, CHOIR_AAHS, STRINGS = 0, 19, 52, 48
@@ -141,17 +142,16 @@ def score_events(score, tempo: float = 90.0, programs: Sequence[int] | int = PIA
     """
     if not tempo > 0:
         raise ValueError(f"tempo must be positive, got {tempo}")
-    from m2d.notation import performed
+    from m2d.notation import performed_parts
 
-    score = performed(score)
-    parts = list(score.parts) if hasattr(score, "parts") and len(score.parts) else [score]
+    parts = performed_parts(score)
     progs = [int(programs)] * len(parts) if np.ndim(programs) == 0 else [int(p) for p in programs]
     if len(progs) < len(parts):
         raise ValueError(f"{len(parts)} parts but {len(progs)} programs")
     sec = 60.0 / tempo
     events = []
     for part, prog in zip(parts, progs, strict=False):
-        for el in part.stripTies().flatten().notes:
+        for el in part:
             for p in el.pitches:
                 events.append(NoteEvent(float(el.offset) * sec, float(el.duration.quarterLength) * sec,
                                         int(p.midi), velocity, prog))
@@ -174,14 +174,10 @@ def render_melody(pitches: Sequence[int], durations: Sequence[float] | float = 0
     Raises:
         ValueError: pitches and durations of different lengths (and the errors of :func:`render`)
     """
-    p = np.asarray(pitches).ravel()
-    d = np.broadcast_to(np.asarray(durations, dtype=float), p.shape) if np.ndim(durations) == 0 \
-        else np.asarray(durations, dtype=float).ravel()
-    if d.shape != p.shape:
-        raise ValueError(f"{p.size} pitches but {d.size} durations")
+    p = np.ravel(pitches)
+    d = note_durations(p, durations)
     if not tempo > 0:
         raise ValueError(f"tempo must be positive, got {tempo}")
     sec = 60.0 / tempo
-    onsets = np.concatenate([[0.0], np.cumsum(d)[:-1]]) * sec
     return render([NoteEvent(float(t), float(q) * sec, int(m), 90, program)
-                   for t, q, m in zip(onsets, d, p, strict=True)], sr=sr)
+                   for t, q, m in zip(onsets(d) * sec, d, p, strict=True)], sr=sr)

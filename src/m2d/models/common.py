@@ -22,6 +22,7 @@ import numpy as np
 
 from m2d import cache
 from m2d.rng import torch_seed
+from m2d.threads import torch_threads
 
 
 @dataclass(frozen=True)
@@ -112,9 +113,7 @@ def fit_sequence_model(model, epoch_batches: Callable[[np.random.Generator], Ite
     import torch
     from tqdm.auto import tqdm
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):  # tiny models: one thread is as fast and never oversubscribes
         # a Generator gives one 32-bit seed (numpy's legacy global seed takes no more)
         seed = int(rng.integers(2**32)) if isinstance(rng, np.random.Generator) else torch_seed(rng)
         seed_everything(seed)
@@ -153,8 +152,6 @@ def fit_sequence_model(model, epoch_batches: Callable[[np.random.Generator], Ite
         model.eval()
         return {**hist, "best_epoch": int(np.argmin(hist["val_bits"])), "best_val_bits": float(best),
                 "seconds": time.perf_counter() - t0}
-    finally:
-        torch.set_num_threads(threads)
 
 
 def load_or_train(
