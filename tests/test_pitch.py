@@ -42,3 +42,16 @@ def test_note_durations_and_onsets():
         pitch.note_durations([60, 62, 64], [1, 2])
     np.testing.assert_array_equal(pitch.onsets([1.0, 0.5, 2.0]), [0.0, 1.0, 1.5])
     assert pitch.onsets([3.0]).tolist() == [0.0]
+
+
+def test_duration_class_nearest_value_in_log2():
+    from m2d.pitch import DURATION_BINS, duration_class
+
+    np.testing.assert_array_equal(duration_class(DURATION_BINS), np.arange(len(DURATION_BINS)))
+    assert DURATION_BINS[duration_class(5.0)] == 4.0
+    assert DURATION_BINS[duration_class(0.125)] == 0.25
+    assert DURATION_BINS[duration_class(2.4)] == 2.0  # log2 2.4 is nearer log2 2 than log2 3
+    with pytest.raises(ValueError, match="entry 1 is 0.0"):
+        duration_class([1.0, 0.0])
+    with pytest.raises(ValueError, match="nan"):
+        duration_class(np.nan)

@@ -12,6 +12,7 @@ Music and sound
 - :mod:`m2d.tokens`     k-means audio tokens of log-mel frames: encode, decode, rate-distortion.
 - :mod:`m2d.notation`   scores: melodies and chorales as music21 scores, Verovio SVG, MIDI/MusicXML.
 - :mod:`m2d.soundfont`  real instruments: notes rendered through a General MIDI SoundFont.
+- :mod:`m2d.melody_stats` what a melody does, counted: intervals, range, note values.
 
 Mathematics
 - :mod:`m2d.stochastic` row-stochastic matrices (Definition 21.2): validation, normalising,
@@ -22,6 +23,7 @@ Mathematics
                         the toy {C, E, G} chain, Example 21.1's pentatonic chain).
 - :mod:`m2d.ngram`      chains estimated from corpora: k-th order counts (``NGramModel``), the
                         order sweep of Proposition 21.1, bits per note, copying measures, style.
+- :mod:`m2d.note_chain` chains of notes: pitch with octave and duration (joint vs factored).
 - :mod:`m2d.attention`  softmax attention as a content-dependent stochastic matrix (Part II) and
                         its quadratic cost, measured and in bytes.
 - :mod:`m2d.diffusion`  DDPM on numpy arrays, a package: ``schedule`` (``NoiseSchedule``,

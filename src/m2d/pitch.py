@@ -13,6 +13,10 @@ import numpy as np
 
 PITCH_CLASSES: tuple[str, ...] = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 
+#: The book's note values, in quarter notes (sixteenth .. whole note): the duration classes of its
+#: models. Any duration is assigned the nearest value on a log scale (:func:`duration_class`).
+DURATION_BINS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+
 _NAME_RE = re.compile(r"^\s*([A-Ga-g])([#b♯♭]*)(-?\d+)?\s*$")
 _NATURAL = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
@@ -105,3 +109,24 @@ def onsets(durations) -> np.ndarray:
     """Start of each note, in the units of ``durations``: 0, d_0, d_0 + d_1, ... (one per note)."""
     d = np.asarray(durations, dtype=float)
     return np.concatenate([[0.0], np.cumsum(d)[:-1]])
+
+
+def duration_class(durations) -> np.ndarray:
+    """Index into :data:`DURATION_BINS` of the nearest note value, nearest in log2 (so a dotted
+    half, 3, is its own class, a 5-quarter note becomes a whole note 4, a 32nd becomes a 16th).
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        durations (float or array-like): durations in quarter notes, positive and finite
+    Returns:
+        classes (np.ndarray): int64, same shape, values 0..len(DURATION_BINS) - 1
+    Raises:
+        ValueError: a duration that is not positive and finite (its index and value named)
+    """
+    d = np.asarray(durations, dtype=float)
+    bad = np.flatnonzero(~np.isfinite(d.ravel()) | (d.ravel() <= 0))
+    if bad.size:
+        raise ValueError(f"durations must be positive and finite; entry {bad[0]} is "
+                         f"{d.ravel()[bad[0]]}")
+    bins = np.log2(np.asarray(DURATION_BINS))
+    return np.argmin(np.abs(np.log2(d)[..., None] - bins), axis=-1).astype(np.int64)
