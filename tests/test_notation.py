@@ -80,3 +80,24 @@ def test_accidentals_follow_the_key_not_the_midi_numbers():
     s = notation.melody_score([62, 63, 67, 71, 72, 74, 70], 1.0, key="c")    # c minor: 3 flats
     shown = re.findall(r"<accidental[^>]*>([^<]*)</accidental>", notation.to_musicxml(s))
     assert shown == ["natural", "flat"]          # only B natural (leading tone), then B flat again
+
+
+def test_sections_score_one_staff_labelled_bars_and_same_notes():
+    sections = [("first", [60, 64, 67], [0.5, 0.5, 1.0]), ("second", [72, 71, 69], [1.5, 0.5, 3.0])]
+    score = notation.sections_score(sections)
+    assert notation.notes_of(score) == [[(60, 0.5), (64, 0.5), (67, 1.0), (72, 1.5), (71, 0.5),
+                                         (69, 3.0)]]
+    assert notation.notes_of(notation.to_midi(score)) == notation.notes_of(score)
+    # each section starts a bar: 2 quarters of notes + rest = 1 bar, then 5 quarters = 2 bars
+    measures = score.parts[0].getElementsByClass("Measure")
+    assert len(measures) == 3
+    marks = [m.content for m in score.recurse().getElementsByClass("RehearsalMark")]
+    assert marks == ["first", "second"]
+    svg = notation.engrave(score)
+    assert ">first<" in svg and ">second<" in svg
+    with pytest.raises(ValueError, match="section 'bad'"):
+        notation.sections_score([("bad", [60, 200], [1, 1])])
+    with pytest.raises(ValueError, match="empty"):
+        notation.sections_score([])
+    with pytest.raises(ValueError, match="label"):
+        notation.sections_score([(" ", [60], [1])])

@@ -108,3 +108,20 @@ def test_sample_like_matches_lengths_and_first_notes():
         assert len(sp) == len(p) and sp[0] == p[0] and sd[0] == d[0]
     again = ch.sample_like(TOY, rng=0)
     np.testing.assert_array_equal(samples[1][0], again[1][0])
+
+
+def test_continue_motif_starts_from_the_last_note():
+    rng = np.random.default_rng(2)
+    ch = note_chain.NoteChain.fit(_random_melodies(rng), smoothing=0.1)
+    p, d, lp = ch.continue_motif([60, 64, 67], [0.5, 0.5, 1.0], 8, rng=4)
+    assert p.size == d.size == 8
+    # the log-probability is the chain's, read from the motif's last note
+    path_p = np.concatenate([[67], p]) - ch.low
+    path_d = [DURATION_BINS.index(x) for x in np.concatenate([[1.0], d])]
+    expected = sum(np.log2(ch.pitch_chain.P[a, b]) for a, b in zip(path_p, path_p[1:]))
+    expected += sum(np.log2(ch.duration_chain.P[a, b]) for a, b in zip(path_d, path_d[1:]))
+    assert lp == pytest.approx(expected)
+    with pytest.raises(ValueError, match="n_notes"):
+        ch.continue_motif([60], [1.0], 0)
+    with pytest.raises(ValueError, match="outside the chain's range"):
+        ch.continue_motif([30], [1.0], 4)

@@ -28,6 +28,23 @@ ENGRAVING = {"pageWidth": 2200, "adjustPageHeight": True, "scale": 35, "header":
              "pageMarginLeft": 20, "pageMarginRight": 20, "svgViewBox": True}
 
 
+def _melody_notes(pitches, durations) -> tuple[np.ndarray, np.ndarray]:
+    """Validated (MIDI pitches, durations) of a melody (the checks :func:`melody_score` documents)."""
+    p = np.asarray(pitches)
+    if p.ndim != 1 or p.size == 0:
+        raise ValueError(f"pitches must be a non-empty 1-D sequence, got shape {p.shape}")
+    if not np.issubdtype(p.dtype, np.integer) or p.min() < 0 or p.max() > 127:
+        raise ValueError(f"pitches must be MIDI integers in 0..127, got {p.tolist()[:8]}...")
+    d = np.broadcast_to(np.asarray(durations, dtype=float), p.shape) if np.ndim(durations) == 0 \
+        else np.asarray(durations, dtype=float)
+    if d.shape != p.shape:
+        raise ValueError(f"{p.size} pitches but {d.size} durations")
+    bad = np.flatnonzero(~np.isfinite(d) | (d <= 0))
+    if bad.size:
+        raise ValueError(f"duration of note {bad[0]} is {d[bad[0]]}; durations must be positive")
+    return p, d
+
+
 def melody_score(pitches: Sequence[int], durations: Sequence[float] | float = 0.5,
                  title: str | None = None, time_signature: str = "4/4", key: str | None = None,
                  instrument: str = "Piano"):
@@ -48,18 +65,7 @@ def melody_score(pitches: Sequence[int], durations: Sequence[float] | float = 0.
             lengths that differ, an unknown key, time signature or instrument
     """
     m21 = import_music21()
-    p = np.asarray(pitches)
-    if p.ndim != 1 or p.size == 0:
-        raise ValueError(f"pitches must be a non-empty 1-D sequence, got shape {p.shape}")
-    if not np.issubdtype(p.dtype, np.integer) or p.min() < 0 or p.max() > 127:
-        raise ValueError(f"pitches must be MIDI integers in 0..127, got {p.tolist()[:8]}...")
-    d = np.broadcast_to(np.asarray(durations, dtype=float), p.shape) if np.ndim(durations) == 0 \
-        else np.asarray(durations, dtype=float)
-    if d.shape != p.shape:
-        raise ValueError(f"{p.size} pitches but {d.size} durations")
-    bad = np.flatnonzero(~np.isfinite(d) | (d <= 0))
-    if bad.size:
-        raise ValueError(f"duration of note {bad[0]} is {d[bad[0]]}; durations must be positive")
+    p, d = _melody_notes(pitches, durations)
     part = m21.stream.Part()
     try:
         part.append(getattr(m21.instrument, instrument)())
@@ -109,6 +115,51 @@ def chorale(bwv: str, measures: tuple[int, int] | None = None):
         if not score.recurse().notes:
             raise ValueError(f"{bwv} has no notes in measures {measures}")
     return score
+
+
+def sections_score(sections: Sequence[tuple[str, Sequence[int], Sequence[float]]],
+                   time_signature: str = "4/4", key: str | None = "C", instrument: str = "Piano"):
+    """Several melodies on one staff, one after another: each starts on a new bar under its label
+    (a rehearsal mark), and a rest fills its last bar. Played, it is the melodies in turn with a
+    pause between them — a score and a sound for comparing answers to the same question.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        sections (sequence of (label, pitches, durations)): MIDI numbers and quarter notes
+        time_signature, key, instrument: as in :func:`melody_score` (key None: analysed)
+    Returns:
+        score (music21.stream.Score)
+    Raises:
+        ValueError: no sections, an empty label, a bad section (named, with :func:`melody_score`'s
+            message), a bad key, time signature or instrument
+    """
+    m21 = import_music21()
+    if not sections:
+        raise ValueError("sections is empty: nothing to engrave")
+    score = melody_score([60], 1.0, time_signature=time_signature, key=key or "C",
+                         instrument=instrument)  # validates key, metre and instrument
+    bar = score.parts[0].getElementsByClass("Measure")[0].barDuration.quarterLength
+    part = m21.stream.Part()
+    part.append(getattr(m21.instrument, instrument)())
+    part.append(m21.meter.TimeSignature(time_signature))
+    for label, pitches, durations in sections:
+        if not str(label).strip():
+            raise ValueError("every section needs a label")
+        try:
+            p, d = _melody_notes(pitches, durations)
+        except ValueError as err:
+            raise ValueError(f"section {label!r}: {err}") from None
+        part.append(m21.expressions.RehearsalMark(str(label)))
+        for midi, ql in zip(p.tolist(), d.tolist(), strict=True):
+            n = m21.note.Note(midi, quarterLength=ql)
+            if n.pitch.accidental is not None and n.pitch.accidental.name == "natural":
+                n.pitch.accidental = None
+            part.append(n)
+        rest = (-float(d.sum())) % bar
+        if rest > 1e-9:
+            part.append(m21.note.Rest(quarterLength=rest))
+    part.insert(0, part.analyze("key") if key is None else m21.key.Key(key))
+    return m21.stream.Score([part]).makeNotation()
 
 
 def to_musicxml(score) -> str:

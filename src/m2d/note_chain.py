@@ -189,6 +189,33 @@ class NoteChain:
             out.append(self.sample(p.size, start=(int(p[0]), float(d[0])), rng=rng))
         return out
 
+    def continue_motif(self, pitches: Sequence[int], durations: Sequence[float], n_notes: int,
+                       rng: np.random.Generator | int | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Continue a motif by ``n_notes`` notes: the chain starts from the motif's last note (a
+        first-order chain reads nothing else) and draws p_{t+1} ~ P[p_t, .], d_{t+1} ~ D[d_t, .].
+
+        Notebook: notebooks/05_landscape.ipynb
+        Args:
+            pitches, durations (sequences): the motif, MIDI numbers and quarter notes
+            n_notes (int): notes to add, >= 1
+            rng (np.random.Generator or int): randomness
+        Returns:
+            pitches (np.ndarray): the new notes only, MIDI
+            durations (np.ndarray): their durations, quarter notes
+            log2p (float): log2 of the continuation's probability given the motif,
+                sum_t log2 P[p_t, p_{t+1}] + log2 D[d_t, d_{t+1}]
+        Raises:
+            ValueError: an empty motif, n_notes < 1, the motif's last note outside the chain's
+                pitch range
+        """
+        p, d = _pitches_durations((np.asarray(pitches), durations))
+        if isinstance(n_notes, bool) or not isinstance(n_notes, (int, np.integer)) or n_notes < 1:
+            raise ValueError(f"n_notes must be a positive integer, got {n_notes!r}")
+        new_p, new_d = self.sample(int(n_notes) + 1, start=(int(p[-1]), float(d[-1])), rng=rng)
+        lp = self.log2_probs([(new_p, new_d)], first=1)["note"]
+        return new_p[1:], new_d[1:], float(lp.sum())
+
     def log2_probs(self, melodies: Sequence, first: int = 1) -> dict[str, np.ndarray]:
         """log2 of P[p_{t-1}, p_t], of D[d_{t-1}, d_t] and of their product (the note) at every
         position t >= first of every melody.
