@@ -25,7 +25,11 @@ def test_rows_are_probability_vectors(n, d, s, seed):
     rng = np.random.default_rng(seed)
     Q, K, V = rng.normal(scale=s, size=(3, n, d))
     _, w = at.scaled_dot_product_attention(Q, K, V)
-    assert np.all(w > 0)
+    # positive in exact arithmetic; in float64 exp underflows to 0 once a score trails its row's
+    # maximum by more than about 745, so positivity is checked where the gap is representable
+    scores = Q @ K.T / np.sqrt(d)
+    gap = scores.max(axis=-1, keepdims=True) - scores
+    assert np.all(w[gap < 700] > 0) and np.all(w >= 0)
     np.testing.assert_allclose(w.sum(axis=-1), 1.0, atol=1e-12)
 
 

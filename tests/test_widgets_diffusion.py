@@ -110,3 +110,13 @@ def test_pixel_example_axes_follow_the_distribution():
     dens, edges = w._hist.get_data()[:2]
     assert np.sum(dens * np.diff(edges)) == pytest.approx(1.0, abs=1e-3)
     assert dens.max() <= w._a1.get_ylim()[1]
+
+
+def test_pixel_example_refuses_a_decreasing_schedule():
+    """The worked example and the schedule explorer agree: beta must increase (Definition 21.8)."""
+    w = wd.PixelDiffusionExample(t=10)
+    w.beta_start.value, w.beta_end.value = 0.02, 0.001
+    assert w.error is not None and "exceeds" in w.error
+    assert "exceeds" in w.message.value and w.beta_start.value == 0.02  # the edit is kept
+    w.beta_end.value = 0.03
+    assert w.error is None

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from m2d import checks
 from m2d.threads import one_blas_thread
 
 
@@ -21,11 +22,16 @@ def softmax(x, axis: int = -1) -> np.ndarray:
     Subtracting the maximum changes nothing mathematically (it cancels) but keeps exp from
     overflowing. Entries equal to -inf (masked) get probability 0.
     Raises:
-        ValueError: x contains NaN, or a whole slice is -inf (nothing to attend to)
+        ValueError: x contains NaN or +inf (x - max x would be inf - inf), or a whole slice is
+            -inf (nothing to attend to)
+        TypeError: complex or non-numeric x
     """
-    a = np.asarray(x, dtype=float)
+    a = checks.real_array("x", x, finite=False)
     if np.isnan(a).any():
-        raise ValueError("softmax input contains NaN")
+        raise ValueError("softmax input x contains NaN")
+    if np.isposinf(a).any():
+        raise ValueError("softmax input x contains +inf: its weight is undefined (inf - inf); "
+                         "use finite scores, and -inf only to mask")
     m = a.max(axis=axis, keepdims=True)
     if np.isneginf(m).any():
         raise ValueError("a softmax row is entirely -inf (fully masked): nothing to attend to")
@@ -60,8 +66,10 @@ def scaled_dot_product_attention(Q, K, V, mask=None, scale: float | None = None
     """
     Q, K, V = (np.asarray(a) for a in (Q, K, V))
     for name, a in (("Q", Q), ("K", K), ("V", V)):
-        if not np.issubdtype(a.dtype, np.number):
-            raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
+        if not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
+            raise ValueError(f"{name} must be real numbers, got dtype {a.dtype}")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name} contains NaN or inf; attention needs finite inputs")
         if a.ndim < 2:
             raise ValueError(f"{name} must have at least 2 dimensions (tokens, features), "
                              f"got shape {a.shape}")
@@ -72,8 +80,12 @@ def scaled_dot_product_attention(Q, K, V, mask=None, scale: float | None = None
         raise ValueError(f"K and V need the same number of tokens, got {K.shape[-2]} and "
                          f"{V.shape[-2]}")
     d_k = Q.shape[-1]
-    s = 1.0 / np.sqrt(d_k) if scale is None else float(scale)
-    scores = (Q.astype(float) @ np.swapaxes(K.astype(float), -1, -2)) * s
+    s = 1.0 / np.sqrt(d_k) if scale is None else checks.real("scale", scale)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = (Q.astype(float) @ np.swapaxes(K.astype(float), -1, -2)) * s
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("the scores Q K^T * scale overflow float64 (|score| > 1.8e308): scale Q "
+                         "or K down; softmax only sees differences, so nothing is lost")
     if mask is not None:
         mask = np.asarray(mask)
         if mask.dtype != bool:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from m2d import checks
 from m2d.pitch import note_durations
 from m2d.rng import as_generator
 
@@ -65,12 +66,12 @@ def synthesize(
     if not np.all(np.isfinite(p)) or p.min() < 0 or p.max() > 127:
         raise ValueError(f"pitches must be MIDI numbers in 0..127, got range {p.min()}..{p.max()}")
     d = note_durations(p, durations)
-    if not np.all(d > 0):
-        raise ValueError("durations must be positive")
-    if tempo <= 0:
-        raise ValueError(f"tempo must be positive, got {tempo}")
-    if not 0 < peak <= 1:
-        raise ValueError(f"peak must be in (0, 1], got {peak}")
+    bad = np.flatnonzero(~np.isfinite(d) | (d <= 0))
+    if bad.size:
+        raise ValueError(f"durations must be positive and finite; note {bad[0]} (MIDI "
+                         f"{p[bad[0]]:g}) has duration {d[bad[0]]}")
+    tempo = checks.real("tempo", tempo, low=0, low_open=True)
+    peak = checks.real("peak", peak, low=0, high=1, low_open=True)
     seconds = d * 60.0 / tempo
     bounds = np.round(np.concatenate([[0.0], np.cumsum(seconds)]) * sr).astype(int)
     y = np.zeros(bounds[-1], dtype=np.float64)

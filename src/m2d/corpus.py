@@ -210,6 +210,9 @@ def load_melodies(
 
     if source not in SOURCES:
         raise ValueError(f"unknown source {source!r}; choose one of {SOURCES}")
+    if isinstance(essen_files, str):
+        raise ValueError(f"essen_files must be a list of file stems, e.g. [{essen_files!r}], not the "
+                         f"string {essen_files!r}")
     selection = list(essen_files) if source == "essen" else []
     key = cache.cache_key(EXTRACT_VERSION, music21.__version__, source, selection)
     build = _extract_bach if source == "bach" else (lambda: _extract_essen(tuple(essen_files)))

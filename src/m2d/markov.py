@@ -20,6 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
+from m2d import checks
 from m2d.pitch import parse_note
 from m2d.rng import as_generator
 from m2d.stochastic import check_stochastic, edit_row, normalize_rows, tv_distance  # noqa: F401
@@ -113,6 +114,7 @@ class MarkovChain:
             ValueError: bad start state
         """
         mu = np.eye(self.n_states)[_state(start, self.n_states)]
+        t_max = checks.integer("t_max", t_max, low=0)
         out = np.empty((int(t_max) + 1, self.n_states))
         for t in range(int(t_max) + 1):
             out[t] = mu
@@ -234,6 +236,7 @@ class MarkovChain:
         Returns:
             d (np.ndarray): shape (t_max + 1,), non-increasing
         """
+        t_max = checks.integer("t_max", t_max, low=0)
         pi = self.stationary
         d = np.empty(t_max + 1)
         Pt = np.eye(self.n_states)
@@ -250,8 +253,8 @@ class MarkovChain:
             ValueError: eps outside (0, 1), pi not unique, or no mixing within t_max steps (for
                 example a periodic chain, whose P^t never converges)
         """
-        if not 0 < eps < 1:
-            raise ValueError(f"eps must be in (0, 1), got {eps}")
+        eps = checks.real("eps", eps, low=0, high=1, low_open=True, high_open=True)
+        t_max = checks.integer("t_max", t_max, low=0)
         key = (float(eps), int(t_max))
         if key not in self._mixing:
             pi = self.stationary
@@ -395,8 +398,6 @@ def mixing_time(P, eps: float = 0.25, t_max: int = 10_000) -> int:
         ValueError: eps outside (0, 1), P not stochastic, pi not unique, or no mixing within
             t_max steps (for example a periodic chain, whose P^t never converges)
     """
-    if not 0 < eps < 1:
-        raise ValueError(f"eps must be in (0, 1), got {eps}")
     return MarkovChain(P).mixing_time(eps, t_max)
 
 
@@ -443,6 +444,8 @@ def monte_carlo_n_step(P, n: int, n_chains: int = 2000,
         Phat (np.ndarray): shape (s, s), rows are empirical distributions of X_n given X_0 = i
     """
     chain = MarkovChain(P)
+    n = checks.integer("n", n, low=0)
+    n_chains = checks.integer("n_chains", n_chains, low=1)
     s = chain.n_states
     starts = np.repeat(np.arange(s), n_chains)
     ends = chain.sample_chains(int(n) + 1, starts, rng)[:, -1]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from m2d import checks
+
 
 def check_stochastic(P, atol: float = 1e-8) -> np.ndarray:
     """Validate a row-stochastic matrix (Definition 21.2) and return it as a float array.
@@ -29,6 +31,9 @@ def check_stochastic(P, atol: float = 1e-8) -> np.ndarray:
             empty, NaN/inf entry (row, column), negative entry (row, column), a row not summing to 1
             (which row, its sum)
     """
+    atol = checks.real("atol", atol, low=0)
+    if np.iscomplexobj(np.asarray(P, dtype=object if isinstance(P, str) else None)):
+        raise ValueError("P must be real: complex entries (their imaginary part would be lost)")
     try:
         A = np.array(P, dtype=float)
     except (TypeError, ValueError) as exc:

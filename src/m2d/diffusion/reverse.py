@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from m2d import checks
 from m2d.diffusion.forward import forward_chain, q_posterior, q_sample
 from m2d.diffusion.schedule import _alpha_bar, _broadcast, _per_step, _steps, as_schedule
 from m2d.rng import as_generator
@@ -92,12 +93,14 @@ def gaussian_kl(mean1, var1, mean2, var2) -> np.ndarray:
     """KL(N(m1, v1) || N(m2, v2)) = 1/2 (log(v2 / v1) + (v1 + (m1 - m2)^2) / v2 - 1), elementwise, nats.
 
     Raises:
-        ValueError: non-positive variances
+        ValueError: a variance that is not positive and finite, a mean that is not finite
+        TypeError: complex or non-numeric input
     """
-    v1, v2 = np.asarray(var1, dtype=float), np.asarray(var2, dtype=float)
-    if np.any(v1 <= 0) or np.any(v2 <= 0):
-        raise ValueError("variances must be positive")
-    m1, m2 = np.asarray(mean1, dtype=float), np.asarray(mean2, dtype=float)
+    v1, v2 = checks.real_array("var1", var1), checks.real_array("var2", var2)
+    for name, v in (("var1", v1), ("var2", v2)):
+        if np.any(v <= 0):
+            raise ValueError(f"{name} must be positive, got {v[v <= 0].ravel()[0]:g}")
+    m1, m2 = checks.real_array("mean1", mean1), checks.real_array("mean2", mean2)
     return 0.5 * (np.log(v2 / v1) + (v1 + (m1 - m2) ** 2) / v2 - 1.0)
 
 

@@ -11,6 +11,8 @@ from functools import cached_property
 
 import numpy as np
 
+from m2d import checks
+
 
 def check_betas(betas) -> np.ndarray:
     """Validate a noise schedule beta_1..beta_T: 1-D, T >= 1, every beta_t in (0, 1).
@@ -18,7 +20,7 @@ def check_betas(betas) -> np.ndarray:
     Raises:
         ValueError: naming the first problem (shape, T < 1, which beta_t is outside (0, 1))
     """
-    b = np.asarray(betas, dtype=float)
+    b = checks.real_array("betas", betas, finite=False)
     if b.ndim != 1:
         raise ValueError(f"betas must be a 1-D array beta_1..beta_T, got shape {b.shape}")
     if b.size < 1:
@@ -203,10 +205,17 @@ def as_schedule(schedule) -> NoiseSchedule:
 
 
 def _alpha_bar(alpha_bar) -> np.ndarray:
-    """alpha_bar_0..alpha_bar_T from an array or a schedule."""
+    """alpha_bar_0..alpha_bar_T from a schedule, or an array checked: 1-D, real, every value in
+    (0, 1] (a signal fraction; NaN or values above 1 would give NaN or imaginary noise scales)."""
     if isinstance(alpha_bar, NoiseSchedule):
         return alpha_bar.alpha_bar
-    return np.asarray(alpha_bar, dtype=float)
+    ab = checks.real_array("alpha_bar", alpha_bar, ndim=1, finite=False)
+    if ab.size < 1:
+        raise ValueError("alpha_bar is empty: need alpha_bar_0..alpha_bar_T")
+    bad = np.flatnonzero(~((ab > 0) & (ab <= 1)))
+    if bad.size:
+        raise ValueError(f"alpha_bar[{bad[0]}] = {ab[bad[0]]} is outside (0, 1]")
+    return ab
 
 
 def linear_beta_schedule(T: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> np.ndarray:
@@ -215,14 +224,17 @@ def linear_beta_schedule(T: int, beta_start: float = 1e-4, beta_end: float = 0.0
     Returns:
         betas (np.ndarray): beta_1..beta_T, shape (T,)
     Raises:
-        ValueError: T < 1, or beta_start / beta_end outside (0, 1)
+        ValueError: T < 1, beta_start / beta_end outside (0, 1) or not finite, or
+            beta_start > beta_end (a decreasing schedule: noise must grow, Definition 21.8)
+        TypeError: T not an integer, betas not real numbers
     """
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be an integer >= 1, got {T!r}")
-    for name, v in (("beta_start", beta_start), ("beta_end", beta_end)):
-        if not 0 < v < 1:
-            raise ValueError(f"{name} = {v:g} is outside (0, 1)")
-    return check_betas(np.linspace(beta_start, beta_end, int(T)))
+    T = _check_T(T)
+    b0 = checks.real("beta_start", beta_start, low=0, high=1, low_open=True, high_open=True)
+    b1 = checks.real("beta_end", beta_end, low=0, high=1, low_open=True, high_open=True)
+    if b0 > b1:
+        raise ValueError(f"beta_start = {b0:g} exceeds beta_end = {b1:g}: a noise schedule must "
+                         "increase (Definition 21.8)")
+    return check_betas(np.linspace(b0, b1, T))
 
 
 def alpha_bars(betas) -> np.ndarray:
@@ -241,7 +253,9 @@ def alpha_bars(betas) -> np.ndarray:
 
 
 def _check_T(T) -> int:
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)):
+        raise TypeError(f"T must be an integer >= 1, got {T!r}")
+    if T < 1:
         raise ValueError(f"T must be an integer >= 1, got {T!r}")
     return int(T)
 
@@ -310,9 +324,6 @@ def make_schedule(kind: str, T: int, beta_start: float = 1e-4, beta_end: float =
         ValueError: unknown kind, T < 1, betas outside (0, 1), or a decreasing linear schedule
     """
     if kind == "linear":
-        if beta_start > beta_end:
-            raise ValueError(f"beta_1 = {beta_start:g} exceeds beta_T = {beta_end:g}: a noise schedule "
-                             "must increase (Definition 21.8)")
         return linear_beta_schedule(T, beta_start, beta_end)
     if kind == "cosine":
         return cosine_beta_schedule(T)
