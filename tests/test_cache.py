@@ -127,3 +127,71 @@ def test_cached_array_and_cached_timed(tmp_cache):
     assert secs == secs2 >= 0 and x.shape == (2, 2)
     out, s = cache.timed(lambda: 4)
     assert out == 4 and s >= 0
+
+
+def test_edited_file_fails_its_checksum_and_is_rebuilt(tmp_cache):
+    """Valid-looking wrong content (a corpus file replaced by []) is not served."""
+    key = cache.cache_key("v1")
+    cache.cached("thing", key, lambda: [1, 2], cache.dump_json, cache.load_json, "json")
+    path = cache.cache_path("thing", key, "json")
+    assert path.with_name(path.name + ".sha256").exists()
+    path.write_text("[]")  # parses fine, but is not what was built
+    with pytest.warns(UserWarning, match="checksum"):
+        out = cache.cached("thing", key, lambda: [3], cache.dump_json, cache.load_json, "json")
+    assert out == [3] and json.loads(path.read_text()) == [3]
+
+
+def test_schema_check_rejects_malformed_content(tmp_cache):
+    def check(obj):
+        if not all("pitches" in r for r in obj):
+            raise ValueError("record without pitches")
+
+    key = cache.cache_key("schema")
+    path = cache.cache_path("records", key, "json")
+    path.write_text('[{"durations": [1]}]')  # no checksum yet (an old file), malformed
+    with pytest.warns(UserWarning, match="record without pitches"):
+        out = cache.cached("records", key, lambda: [{"pitches": [60]}], cache.dump_json,
+                           cache.load_json, "json", check=check)
+    assert out == [{"pitches": [60]}]
+
+
+def test_old_file_without_checksum_is_adopted(tmp_cache):
+    key = cache.cache_key("old")
+    path = cache.cache_path("thing", key, "json")
+    path.write_text("[5]")
+    out = cache.cached("thing", key, lambda: [6], cache.dump_json, cache.load_json, "json")
+    assert out == [5] and path.with_name(path.name + ".sha256").exists()
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", "", ".hidden", "x y"])
+def test_names_cannot_leave_the_cache_folder(tmp_cache, name):
+    with pytest.raises(ValueError, match="letters, digits"):
+        cache.cache_path(name, "0123")
+
+
+def test_key_hashes_array_content_not_its_str():
+    import numpy as np
+
+    a = np.zeros(2000)
+    b = a.copy()
+    b[1000] = 1.0  # str() of both is "[0. 0. 0. ... 0. 0. 0.]"
+    assert str(a) == str(b)
+    assert cache.cache_key(a) != cache.cache_key(b)
+    assert cache.cache_key(a) == cache.cache_key(a.copy())
+    assert cache.cache_key([1, "x"]) == cache.cache_key([1, "x"])  # JSON parts as before
+
+
+def test_stale_tmp_and_free_locks_are_cleaned(tmp_cache, monkeypatch):
+    import os
+    import time
+
+    folder = cache.cache_dir()
+    old_tmp, new_tmp, lock = folder / "a.bin123.tmp", folder / "b.bin456.tmp", folder / "c.bin.lock"
+    for p in (old_tmp, new_tmp, lock):
+        p.write_text("")
+    past = time.time() - 2 * cache.STALE_SECONDS
+    os.utime(old_tmp, (past, past))
+    monkeypatch.setattr(cache, "_cleaned", set())
+    removed = cache.clean_stale()
+    assert set(removed) == {old_tmp, lock}
+    assert new_tmp.exists() and not old_tmp.exists() and not lock.exists()

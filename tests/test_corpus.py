@@ -73,3 +73,45 @@ def test_music21_import_leaves_notebook_figures_alone(tmp_path):
     (png,) = [o for o in nb.cells[1].outputs if "image/png" in o.get("data", {})]
     size = Image.open(io.BytesIO(base64.b64decode(png["data"]["image/png"]))).size
     assert size[0] <= 400 and "width" not in png.get("metadata", {}).get("image/png", {})
+
+
+def _fake_records():
+    return [dict(pitches=[60, 62, 64, 65, 67, 69, 71, 72], durations=[1.0] * 7 + [1.0 + i],
+                 source="bach",
+                 id=f"bach/fake{i}", title="fake", tonic=0, mode="major") for i in range(3)]
+
+
+def test_malformed_cached_corpus_is_rebuilt_not_served(tmp_cache, monkeypatch):
+    """A corpus file of [] or a record without pitches (old, or edited with its checksum) fails the
+    schema check inside the load and is rebuilt."""
+    import json
+
+    import music21
+
+    from m2d import cache, corpus
+
+    monkeypatch.setattr(corpus, "_extract_bach", _fake_records)
+    key = cache.cache_key(corpus.EXTRACT_VERSION, music21.__version__, "bach", [])
+    path = cache.cache_path("corpus-bach", key, "json")
+    for bad in ([], [{"durations": [1.0] * 8}]):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(bad))
+        path.with_name(path.name + ".sha256").unlink(missing_ok=True)
+        with pytest.warns(UserWarning, match="rebuilding"):
+            melodies = corpus.load_melodies("bach")
+        assert len(melodies) == 3 and melodies[0].pitches.tolist()[:2] == [60, 62]
+
+
+@pytest.mark.parametrize("records, match", [
+    ([], "non-empty"),
+    ([{"pitches": [60] * 8}], "lacks"),
+    ([{**_fake_records()[0], "pitches": [60] * 7}], "one length"),
+    ([{**_fake_records()[0], "pitches": [60] * 7 + [200]}], "0..127"),
+    ([{**_fake_records()[0], "durations": [1.0] * 7 + [0.0]}], "positive"),
+    ([{**_fake_records()[0], "mode": "dorian"}], "mode"),
+])
+def test_check_records_names_the_problem(records, match):
+    from m2d import corpus
+
+    with pytest.raises(ValueError, match=match):
+        corpus.check_records(records)

@@ -117,3 +117,21 @@ def test_fit_sequence_model_seed_and_generator():
     a, wa = run(np.random.default_rng(1))
     b, wb = run(np.random.default_rng(1))
     assert a == b and torch.equal(wa, wb)
+
+
+def test_other_weights_of_the_same_shape_are_not_served(tmp_cache):
+    """Valid-looking wrong content: weights of the right shapes, written over the file (the
+    checksum beside it no longer matches), or NaN weights in an old file without a checksum."""
+    common.load_or_train("lin", {"c": 2}, lambda: torch.nn.Linear(2, 2), _train)
+    (path,) = tmp_cache.glob("lin-*.pt")
+    other = {k: torch.full_like(v, 9.0) for k, v in torch.nn.Linear(2, 2).state_dict().items()}
+    torch.save({"state_dict": other, "extra": {}}, path)
+    with pytest.warns(UserWarning, match="checksum"):
+        m, _ = common.load_or_train("lin", {"c": 2}, lambda: torch.nn.Linear(2, 2), _train)
+    assert torch.all(m.weight == 0.5)
+    other["weight"][0, 0] = float("nan")
+    torch.save({"state_dict": other, "extra": {}}, path)
+    path.with_name(path.name + ".sha256").unlink()
+    with pytest.warns(UserWarning, match="NaN"):
+        m, _ = common.load_or_train("lin", {"c": 2}, lambda: torch.nn.Linear(2, 2), _train)
+    assert torch.all(m.weight == 0.5)

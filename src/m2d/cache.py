@@ -3,7 +3,11 @@
 A cached artefact lives at ``<cache_dir>/<name>-<key>.<suffix>`` where ``key`` hashes everything the
 result depends on (library version, data selection, configuration). A missing file is built; a file
 that fails to load (truncated, corrupt, written by an incompatible version) is rebuilt with a warning,
-never a crash. Writes are atomic (temporary file + rename), so an interrupted build leaves no half file.
+never a crash. Each file has a checksum beside it (``<file>.sha256``, written after the file): a file
+whose bytes no longer match it (edited, half-copied, swapped) is rebuilt, and a ``check`` callable
+given by the caller validates the loaded content's schema (keys, shapes, dtypes) before it is served.
+Writes are atomic (temporary file + rename), so an interrupted build leaves no half file; temporary
+files older than an hour (from a killed writer) and lock files nobody holds are removed.
 Builds are serialised across processes by a lock file beside the artefact: when two chapters run at
 once (``tools/execute_parallel.py``) and need the same model, one trains it and the other waits and
 loads it.
@@ -21,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 import warnings
@@ -45,15 +50,25 @@ def cache_dir() -> Path:
     return path
 
 
+def _key_default(obj: Any) -> Any:
+    """JSON stand-in for a key part json cannot write: arrays, tensors and torch modules by their
+    content (:func:`fingerprint`; ``str`` of a large array elides its middle, so two different
+    arrays could share a key); anything else (numpy scalars, dataclasses, paths) by its ``str``."""
+    if isinstance(obj, np.ndarray) or type(obj).__module__.startswith("torch"):
+        return {"__content__": fingerprint(obj)}
+    return str(obj)
+
+
 def cache_key(*parts: Any) -> str:
-    """Stable 16-hex-digit hash of JSON-serialisable ``parts`` (dict keys sorted).
+    """Stable 16-hex-digit hash of ``parts`` (dict keys sorted): JSON values as they are, arrays,
+    tensors and torch modules by their content (:func:`fingerprint`), other objects by ``str``.
 
     Args:
-        *parts: anything ``json.dumps`` accepts (non-JSON objects are turned into ``str``)
+        *parts: JSON-able values, arrays, tensors, modules, or objects whose ``str`` identifies them
     Returns:
         key (str): hex digest prefix
     """
-    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    blob = json.dumps(parts, sort_keys=True, default=_key_default).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
@@ -64,8 +79,12 @@ def cached(
     dump: Callable[[T, Path], None],
     load: Callable[[Path], T],
     suffix: str = "bin",
+    check: Callable[[T], None] | None = None,
 ) -> T:
     """Return the artefact ``name``/``key`` from disk, building (and storing) it when needed.
+
+    A stored file is served only if its bytes match the checksum written beside it and the loaded
+    object passes ``check``; otherwise it is rebuilt (with a warning).
 
     Args:
         name (str): human-readable prefix of the file name
@@ -74,15 +93,19 @@ def cached(
         dump (callable): ``dump(obj, path)`` writes it
         load (callable): ``load(path)`` reads it; any exception means "corrupt, rebuild"
         suffix (str): file extension
+        check (callable or None): ``check(obj)`` raises if a loaded object is malformed (schema)
     Returns:
         obj: the loaded or freshly built artefact
+    Raises:
+        ValueError: a name or key that could leave the cache folder (see :func:`cache_path`)
     """
     path = cache_path(name, key, suffix)
-    found = _try_load(path, load)
+    clean_stale()
+    found = _try_load(path, load, check)
     if found is not None:
         return found[0]
     with _build_lock(path):
-        found = _try_load(path, load)  # another process may have built it while this one waited
+        found = _try_load(path, load, check)  # another process may have built it meanwhile
         if found is not None:
             return found[0]
         obj = build()
@@ -90,23 +113,98 @@ def cached(
         os.close(fd)
         try:
             dump(obj, Path(tmp))
+            digest = _sha256(Path(tmp))
             os.replace(tmp, path)
+            _write_atomic(_sum_path(path), digest)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
     return obj
 
 
-def _try_load(path: Path, load: Callable[[Path], T]) -> tuple[T] | None:
-    """``(obj,)`` when ``path`` exists and loads; ``None`` when missing or unreadable (then deleted)."""
+def _sum_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _try_load(path: Path, load: Callable[[Path], T],
+              check: Callable[[T], None] | None = None) -> tuple[T] | None:
+    """``(obj,)`` when ``path`` exists, matches its checksum, loads and passes ``check``; ``None``
+    when missing or not servable (then deleted, so it is rebuilt). A file without a checksum (from
+    before checksums) is served if it loads and passes ``check``, and its checksum is recorded."""
     if not path.exists():
         return None
     try:
-        return (load(path),)
-    except Exception as exc:  # corrupt or incompatible cache: rebuild, never crash
-        warnings.warn(f"cache file {path} unreadable ({exc!r}); rebuilding", stacklevel=3)
+        digest = _sha256(path)
+        sums = _sum_path(path)
+        if sums.exists() and digest != sums.read_text().strip():
+            raise ValueError("content does not match its checksum")
+        obj = load(path)
+        if check is not None:
+            check(obj)
+        if not sums.exists():  # written before checksums existed: adopted once it loads and checks
+            _write_atomic(sums, digest)
+        return (obj,)
+    except Exception as exc:  # corrupt, malformed or incompatible: rebuild, never crash
+        warnings.warn(f"cache file {path} not served ({exc!r}); rebuilding", stacklevel=3)
         path.unlink(missing_ok=True)
+        _sum_path(path).unlink(missing_ok=True)
         return None
+
+
+#: Temporary files older than this (seconds) come from a killed writer and are removed.
+STALE_SECONDS = 3600.0
+_cleaned: set[str] = set()
+
+
+def clean_stale(max_age: float = STALE_SECONDS) -> list[Path]:
+    """Remove what interrupted builds leave in the cache folder: ``*.tmp`` files older than
+    ``max_age`` seconds and ``*.lock`` files no process holds. Runs once per process and folder
+    (called by :func:`cached`); returns the removed paths.
+
+    Notebook: all chapters
+    """
+    folder = cache_dir()
+    if str(folder) in _cleaned:
+        return []
+    _cleaned.add(str(folder))
+    removed = []
+    now = time.time()
+    for tmp in folder.glob("*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > max_age:
+                tmp.unlink()
+                removed.append(tmp)
+        except FileNotFoundError:
+            pass
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return removed
+    for lock in folder.glob("*.lock"):
+        try:
+            with open(lock, "a") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody builds behind it
+                lock.unlink()
+                fcntl.flock(fh, fcntl.LOCK_UN)
+                removed.append(lock)
+        except (BlockingIOError, FileNotFoundError):
+            pass
+    return removed
 
 
 @contextmanager
@@ -126,8 +224,20 @@ def _build_lock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
 def cache_path(name: str, key: str, suffix: str = "bin") -> Path:
-    """Path of the artefact ``name``/``key`` (it may not exist yet)."""
+    """Path of the artefact ``name``/``key`` (it may not exist yet), inside :func:`cache_dir`.
+
+    Raises:
+        ValueError: a name, key or suffix with path separators, ``..`` or other characters
+            outside letters, digits and ``._+-`` (the file must not leave the cache folder)
+    """
+    for what, part in (("name", name), ("key", key), ("suffix", suffix)):
+        if not isinstance(part, str) or not _SAFE_NAME.match(part) or ".." in part:
+            raise ValueError(f"cache {what} {part!r} must be letters, digits and ._+- only "
+                             "(no path separators or '..')")
     return cache_dir() / f"{name}-{key}.{suffix}"
 
 
@@ -214,17 +324,14 @@ def cached_arrays(name: str, key_parts: Any, build: Callable[[], dict[str, Any]]
 
     def load(path: Path) -> dict[str, Any]:
         with np.load(path, allow_pickle=False) as z:
-            out = {k: (float(z[k]) if z[k].ndim == 0 else z[k]) for k in z.files}
-        if check is not None:
-            check(out)
-        return out
+            return {k: (float(z[k]) if z[k].ndim == 0 else z[k]) for k in z.files}
 
-    out = cached(name, key, build, dump, load, suffix="npz")
+    out = cached(name, key, build, dump, load, suffix="npz", check=check)
     return {k: (float(v) if np.ndim(v) == 0 else v) for k, v in out.items()}
 
 
-def cached_array(name: str, key_parts: Any, build: Callable[[], np.ndarray], version: int = 1
-                 ) -> np.ndarray:
+def cached_array(name: str, key_parts: Any, build: Callable[[], np.ndarray], version: int = 1,
+                 check: Callable[[np.ndarray], None] | None = None) -> np.ndarray:
     """One numpy array computed once by ``build`` and kept in the cache as an ``.npy`` (no pickles).
 
     Notebook: notebooks/03_diffusion.ipynb
@@ -233,6 +340,7 @@ def cached_array(name: str, key_parts: Any, build: Callable[[], np.ndarray], ver
         key_parts: everything the array depends on (JSON-able)
         build (callable): returns the array
         version (int): bump when the meaning of the result changes
+        check (callable or None): raises on a loaded array of the wrong shape or dtype (rebuilt)
     Returns:
         array (np.ndarray)
     """
@@ -243,7 +351,7 @@ def cached_array(name: str, key_parts: Any, build: Callable[[], np.ndarray], ver
     def load(path: Path) -> np.ndarray:
         return np.load(path, allow_pickle=False)
 
-    return cached(name, cache_key(version, key_parts), build, dump, load, suffix="npy")
+    return cached(name, cache_key(version, key_parts), build, dump, load, suffix="npy", check=check)
 
 
 def timed(fn: Callable[[], T]) -> tuple[T, float]:

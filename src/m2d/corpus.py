@@ -163,6 +163,36 @@ def _extract_essen(files: Sequence[str]) -> list[dict]:
     return records
 
 
+def check_records(records) -> None:
+    """Schema of the cached extraction: a non-empty list of melody records, each with MIDI
+    ``pitches`` (integers 0..127) and positive ``durations`` of the same length (at least
+    MIN_NOTES), text ``source``/``id``/``title``, a ``tonic`` 0..11 and a ``mode``.
+
+    Raises:
+        ValueError: naming the first record and field that is wrong (the cache then rebuilds)
+    """
+    if not isinstance(records, list) or not records:
+        raise ValueError(f"corpus records must be a non-empty list, got {str(records)[:40]}")
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            raise ValueError(f"record {i} is not a dict")
+        missing = {"pitches", "durations", "source", "id", "title", "tonic", "mode"} - set(r)
+        if missing:
+            raise ValueError(f"record {i} lacks {sorted(missing)}")
+        p, d = r["pitches"], r["durations"]
+        if (not isinstance(p, list) or not isinstance(d, list) or len(p) != len(d)
+                or len(p) < MIN_NOTES):
+            raise ValueError(f"record {i}: pitches and durations must be lists of one length "
+                             f">= {MIN_NOTES}")
+        if not all(isinstance(x, int) and 0 <= x <= 127 for x in p):
+            raise ValueError(f"record {i}: pitches must be MIDI integers 0..127")
+        if not all(isinstance(x, (int, float)) and x > 0 for x in d):
+            raise ValueError(f"record {i}: durations must be positive numbers")
+        if not (isinstance(r["tonic"], int) and 0 <= r["tonic"] < 12) or r["mode"] not in (
+                "major", "minor"):
+            raise ValueError(f"record {i}: tonic must be 0..11 and mode 'major' or 'minor'")
+
+
 def _to_melody(rec: dict) -> Melody:
     return Melody(
         pitches=np.asarray(rec["pitches"], dtype=np.int64),
@@ -217,7 +247,7 @@ def load_melodies(
     key = cache.cache_key(EXTRACT_VERSION, music21.__version__, source, selection)
     build = _extract_bach if source == "bach" else (lambda: _extract_essen(tuple(essen_files)))
     records = cache.cached(f"corpus-{source}", key, build, cache.dump_json, cache.load_json,
-                           suffix="json")
+                           suffix="json", check=check_records)
     melodies = _unique([_to_melody(r) for r in records])
     if transpose_to is not None:
         melodies = [m.to_tonic(transpose_to) for m in melodies]

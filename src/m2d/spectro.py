@@ -138,8 +138,15 @@ def load_patches(split: str = "train", config: PatchConfig = PatchConfig(),
     stride = config.stride if split == "train" else config.frames
     key_parts = [librosa.__version__, config.as_dict(), split, [m.id for m in melodies], audio.N_MELS,
                  audio.HOP, audio.N_FFT]
+    def check(a: np.ndarray) -> None:  # schema of the cached patches: (n, mels, frames) levels
+        if a.ndim != 3 or a.shape[1:] != (audio.N_MELS, config.frames) or len(a) == 0:
+            raise ValueError(f"patches of shape {a.shape}, expected (n, {audio.N_MELS}, "
+                             f"{config.frames})")
+        if a.min() < 0 or a.max() > 2**config.bits - 1:
+            raise ValueError(f"patch levels outside 0..{2**config.bits - 1}")
+
     k = cache.cached_array(f"patches-{source}-{split}", key_parts, lambda: _extract(melodies, config, stride),
-                           version=SPECTRO_VERSION)
+                           version=SPECTRO_VERSION, check=check)
     return (k.astype(np.float32) * (2.0 / (2**config.bits - 1)) - 1.0).astype(np.float32)
 
 

@@ -162,6 +162,9 @@ def load_or_train(
 ) -> tuple[Any, dict[str, Any]]:
     """Return a trained model from the cache, or train it (and cache it) when missing or corrupt.
 
+    A cached file is served only if it matches its checksum (:func:`m2d.cache.cached`), its state
+    dict has exactly the model's keys and shapes, and every weight is finite.
+
     Args:
         name (str): file-name prefix, e.g. ``"transformer"``
         key_parts (dict): everything the weights depend on (config, data selection, code version)
@@ -186,7 +189,11 @@ def load_or_train(
 
     def load(path: Path) -> dict[str, Any]:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(obj["state_dict"])  # raises on a mismatched/corrupt file
+        model.load_state_dict(obj["state_dict"])  # raises on missing/extra keys or other shapes
+        bad = [k for k, v in obj["state_dict"].items()
+               if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+        if bad:
+            raise ValueError(f"weights {bad[:3]} contain NaN or inf")
         return obj
 
     key = cache.cache_key(key_parts)
