@@ -135,3 +135,24 @@ def test_other_weights_of_the_same_shape_are_not_served(tmp_cache):
     with pytest.warns(UserWarning, match="NaN"):
         m, _ = common.load_or_train("lin", {"c": 2}, lambda: torch.nn.Linear(2, 2), _train)
     assert torch.all(m.weight == 0.5)
+
+
+def test_a_half_loaded_rejected_file_does_not_seed_the_retrain(tmp_cache):
+    """load_state_dict copies matching tensors before it raises on a missing one: the retrain
+    must start from a fresh model, not from the rejected file's weights."""
+    def make():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
+
+    def train(model):  # "training" that keeps the init: the result shows where it started
+        return {}
+
+    cold, _ = common.load_or_train("seq", {"v": 1}, make, train)
+    (path,) = tmp_cache.glob("seq-*.pt")
+    path.with_name(path.name + ".sha256").unlink()
+    stale = {"0.weight": torch.full((2, 2), 7.0), "0.bias": torch.zeros(2)}  # "1.*" missing
+    torch.save({"state_dict": stale, "extra": {}}, path)
+    with pytest.warns(UserWarning, match="rebuilding"):
+        again, _ = common.load_or_train("seq", {"v": 1}, make, train)
+    for a, b in zip(cold.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)

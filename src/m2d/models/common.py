@@ -111,7 +111,6 @@ def fit_sequence_model(model, epoch_batches: Callable[[np.random.Generator], Ite
         ``seconds``
     """
     import torch
-    from tqdm.auto import tqdm
 
     with torch_threads(1):  # tiny models: one thread is as fast and never oversubscribes
         # a Generator gives one 32-bit seed (numpy's legacy global seed takes no more)
@@ -125,7 +124,7 @@ def fit_sequence_model(model, epoch_batches: Callable[[np.random.Generator], Ite
         t0 = time.perf_counter()
         hist: dict[str, list[float]] = {"train_bits": [], "val_bits": []}
         best, best_state = np.inf, None
-        bar = tqdm(range(epochs), desc=desc, disable=not progress)
+        bar = progress_bar(range(epochs), desc=desc, enabled=progress)
         for _ in bar:
             model.train()
             run, count = 0.0, 0
@@ -154,6 +153,20 @@ def fit_sequence_model(model, epoch_batches: Callable[[np.random.Generator], Ite
                 "seconds": time.perf_counter() - t0}
 
 
+def progress_bar(iterable, desc: str = "", enabled: bool = True, **kwargs):
+    """A tqdm progress bar over ``iterable`` for a reader watching a model train in Jupyter; off
+    while the HTML book is built (``M2D_HTML_BUILD``), where it would be frozen into the page.
+
+    Notebook: notebooks/02_attention.ipynb, 03_diffusion.ipynb, 05_landscape.ipynb
+    """
+    import os
+
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, desc=desc, disable=not enabled or bool(os.environ.get("M2D_HTML_BUILD")),
+                **kwargs)
+
+
 def load_or_train(
     name: str,
     key_parts: dict[str, Any],
@@ -177,11 +190,14 @@ def load_or_train(
     """
     import torch
 
-    model = make_model()
+    holder = {"model": make_model(), "touched": False}
 
     def build() -> dict[str, Any]:
-        extra = train(model)
-        return {"state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        if holder["touched"]:  # a rejected file may have been half loaded into it: start afresh
+            holder["model"] = make_model()
+        extra = train(holder["model"])
+        return {"state_dict": {k: v.detach().clone()
+                               for k, v in holder["model"].state_dict().items()},
                 "extra": extra}
 
     def dump(obj: dict[str, Any], path: Path) -> None:
@@ -189,7 +205,8 @@ def load_or_train(
 
     def load(path: Path) -> dict[str, Any]:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(obj["state_dict"])  # raises on missing/extra keys or other shapes
+        holder["touched"] = True
+        holder["model"].load_state_dict(obj["state_dict"])  # raises on other keys or shapes
         bad = [k for k, v in obj["state_dict"].items()
                if v.is_floating_point() and not bool(torch.isfinite(v).all())]
         if bad:
@@ -198,6 +215,7 @@ def load_or_train(
 
     key = cache.cache_key(key_parts)
     obj = cache.cached(name, key, build, dump, load, suffix="pt")
+    model = holder["model"]
     model.load_state_dict(obj["state_dict"])
     model.eval()
     return model, obj.get("extra", {})

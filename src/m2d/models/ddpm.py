@@ -135,8 +135,6 @@ def train_eps_model(model: nn.Module, data: np.ndarray, config: DDPMConfig, prog
 
 
 def _train(model, data, config, progress, add_channel) -> dict[str, Any]:
-    from tqdm.auto import tqdm
-
     common.seed_everything(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     x_all = _t(data)
@@ -148,7 +146,8 @@ def _train(model, data, config, progress, add_channel) -> dict[str, Any]:
     losses = []
     model.train()
     start = time.perf_counter()
-    for step in tqdm(range(config.steps), desc="training eps_theta", disable=not progress, mininterval=1.0):
+    for step in common.progress_bar(range(config.steps), desc="training eps_theta", enabled=progress,
+                                    mininterval=1.0):
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, config)
         idx = torch.randint(0, len(x_all), (config.batch,), generator=gen)
@@ -196,8 +195,11 @@ def load_or_train_unet(config: DDPMConfig, data: np.ndarray | Callable[[], np.nd
         x = data() if callable(data) else data
         return train_eps_model(model, x, config, progress=progress)
 
-    torch.manual_seed(config.seed)
-    return common.load_or_train(name, key, lambda: UNet(config.unet), train)
+    def make() -> UNet:  # seeded here, so a retrain after a rejected file starts identically
+        torch.manual_seed(config.seed)
+        return UNet(config.unet)
+
+    return common.load_or_train(name, key, make, train)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -374,8 +376,11 @@ def load_or_train_toy(mixture: df.GaussianMixture, config: DDPMConfig, n_data: i
         x = mixture.sample(n_data, np.random.default_rng(config.seed)).astype(np.float32)
         return train_eps_model(model, x, config, progress=progress, add_channel=False)
 
-    torch.manual_seed(config.seed)
-    return common.load_or_train("toy-eps", key, lambda: ToyEpsMLP(mixture.dim), train)
+    def make() -> ToyEpsMLP:
+        torch.manual_seed(config.seed)
+        return ToyEpsMLP(mixture.dim)
+
+    return common.load_or_train("toy-eps", key, make, train)
 
 
 # --------------------------------------------------------------------------------------------------
