@@ -252,11 +252,19 @@ def test_internal_links_resolve(book):
 
 
 def test_no_cdn_references_in_scripts(book):
-    """Scripts and stylesheets all come from the build itself."""
+    """Scripts and stylesheets all come from the build itself, and no inline script names a remote
+    script either (the disabled Thebe loader used to); no progress bar is frozen into a page."""
     for path in pages(book):
         html = path.read_text(errors="replace")
         remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html)
         assert not remote, f"{path.name}: {remote}"
+        inline = re.findall(r"<script>(.*?)</script>", html, flags=re.S)
+        named = [u for body in inline for u in re.findall(r"https?://[^\s\"']+\.m?js", body)]
+        assert not named, f"{path.name}: inline scripts load {named}"
+        assert "thebe" not in html.lower(), f"{path.name}: Thebe is off, but the page loads it"
+        bars = re.findall(r"\d+%\|[^|<]*\|\s*\d+/\d+", html)  # tqdm's "40%|####  | 4/10"
+        bars += re.findall(r'"_model_name":\s*"(?:Int|Float)ProgressModel"', html)  # its widget
+        assert not bars, f"{path.name}: progress bars frozen into the page: {bars[:2]}"
 
 
 PAGE_BUDGET_MB = 4.0  # "a few MB at most" per page: the HTML (with its embedded sounds and frame

@@ -5,6 +5,10 @@ configuration script twice and the browser reported
 ``SyntaxError: Identifier 'THEBE_JS_URL' has already been declared``. This removes exact duplicate
 script entries from each page's context before it is rendered (the duplicate togglebutton setting
 goes too).
+
+The book sets ``launch_buttons.thebe: false``, yet sphinx-thebe still adds its loader script and a
+configuration naming ``https://unpkg.com/thebe...``: dead weight, and a remote JavaScript address in
+an offline book. Both are dropped here too.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
     unique = []
     for js in scripts:
         k = _key(js)
+        body = str((getattr(js, "attributes", {}) or {}).get("body", ""))
+        if "thebe" in (getattr(js, "filename", "") or "") or "THEBE_JS_URL" in body:
+            continue  # Thebe is off: no loader, no remote address
         if k not in seen:
             seen.add(k)
             unique.append(js)

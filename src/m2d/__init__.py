@@ -13,6 +13,7 @@ Music and sound
 - :mod:`m2d.notation`   scores: melodies and chorales as music21 scores, Verovio SVG, MIDI/MusicXML.
 - :mod:`m2d.soundfont`  real instruments: notes rendered through a General MIDI SoundFont.
 - :mod:`m2d.melody_stats` what a melody does, counted: intervals, range, note values.
+- :mod:`m2d.motif`      motifs as a reader types them (``C4/8 E4/8 G4/4.``): parse and write.
 
 Mathematics
 - :mod:`m2d.stochastic` row-stochastic matrices (Definition 21.2): validation, normalising,
@@ -42,6 +43,7 @@ Showing it
 - :mod:`m2d.widgets`    the ipywidgets; :mod:`m2d.static` their kernel-free frame players.
 
 Infrastructure
+- :mod:`m2d.checks`     argument checks at the boundary: the messages a reader gets.
 - :mod:`m2d.cache`      the versioned on-disk cache: keys, content fingerprints, arrays, timings.
 - :mod:`m2d.rng`        the ``rng`` convention (an integer seed or a numpy Generator).
 - :mod:`m2d.threads`    thread limits for small work on a shared machine.
