@@ -1,5 +1,5 @@
-"""The LSTM baseline (m2d.models.lstm): causal by construction, the Transformer's call, parameter
-count -- on a tiny model."""
+"""The LSTM baseline (m2d.models.lstm): causal by construction (both heads), the Transformer's call,
+parameter count -- on a tiny model."""
 
 import pytest
 import torch
@@ -21,6 +21,31 @@ def test_causal_mask_leaks_nothing():
     assert_causal(tiny())
 
 
+class _DurationLogits(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens, durs, onsets):
+        return self.model.note_logits(tokens, durs, onsets)[1]
+
+
+def test_duration_head_leaks_nothing():
+    assert_causal(_DurationLogits(tiny(seed=1)))
+
+
+def test_duration_head_reads_the_same_state():
+    """Both heads are linear maps of the one state h_t: the same call gives both."""
+    model = tiny()
+    b = ml.collate([ml.encode(([0, 4, 7, 0], [1.0, 0.5, 0.5, 2.0]))])
+    h, weights = model.features(b["tokens"], b["durs"], b["onsets"])
+    zp, zd = model.note_logits(b["tokens"], b["durs"], b["onsets"])
+    assert h.shape == (1, 4, TINY_L.hidden) and weights == []
+    torch.testing.assert_close(zp, model.head(h))
+    torch.testing.assert_close(zd, model.dur_head(h))
+    assert zd.shape == (1, 4, ml.N_DURATION_CLASSES)
+
+
 def test_same_call_as_the_transformer_without_attention():
     model = tiny()
     b = ml.collate([ml.encode([0, 4, 7, 0])])
@@ -39,11 +64,12 @@ def test_errors():
 
 
 def test_parameter_count_is_the_lstm_formula():
-    """4 gates of (input + hidden) -> hidden weights plus two biases each, the output layer and
-    the three embeddings."""
-    h, e = TINY_L.hidden, TINY_L.d_embed
+    """4 gates of (input + hidden) -> hidden weights plus two biases each, the output layer(s) and
+    the embeddings: with rhythm three embeddings and the duration head, pitch only neither."""
+    h, e, c = TINY_L.hidden, TINY_L.d_embed, ml.N_DURATION_CLASSES
     lstm_params = 4 * h * (e + h) + 8 * h
-    assert common.n_parameters(tiny()) == lstm_params + 12 * h + 12 + (13 + ml.N_DURATION + ml.N_ONSET) * e
+    assert common.n_parameters(tiny()) == (lstm_params + 12 * h + 12 + (h * c + c)
+                                           + (13 + ml.N_DURATION + ml.N_ONSET) * e)
     assert common.n_parameters(tiny(rhythm=False)) == lstm_params + 12 * h + 12 + 13 * e
 
 

@@ -1,5 +1,6 @@
-"""The melody Transformer (m2d.models.transformer): causality, stochastic attention rows
-(Theorem 21.3), the dynamic rows at one pitch class, and the head statistics -- on tiny models."""
+"""The melody Transformer (m2d.models.transformer): causality (pitch and duration heads), stochastic
+attention rows (Theorem 21.3), the dynamic rows at one pitch class, and the head statistics -- on
+tiny models."""
 
 import numpy as np
 import pytest
@@ -27,6 +28,34 @@ def tiny(seed: int = 0, **kw):
 @pytest.mark.parametrize("kw", [{}, {"max_rel": 0}, {"abs_pos": True}])
 def test_causal_mask_leaks_nothing(kw):
     assert_causal(tiny(**kw))
+
+
+class _DurationLogits(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens, durs, onsets):
+        return self.model.note_logits(tokens, durs, onsets)[1]
+
+
+@pytest.mark.parametrize("kw", [{}, {"max_rel": 0}])
+def test_duration_head_leaks_nothing(kw):
+    assert_causal(_DurationLogits(tiny(seed=1, **kw)))
+
+
+def test_two_heads_on_the_last_hidden_state():
+    model = tiny()
+    b = ml.collate([ml.encode(([0, 4, 7, 0, 5], [1.0, 0.5, 0.5, 2.0, 1.0]))])
+    h, weights = model.features(b["tokens"], b["durs"], b["onsets"])
+    zp, zd = model.note_logits(b["tokens"], b["durs"], b["onsets"])
+    assert h.shape == (1, 5, TINY_T.d_model) and len(weights) == TINY_T.n_layers
+    torch.testing.assert_close(zp, model.head(h))
+    torch.testing.assert_close(zd, model.dur_head(h))
+    logits, w = model(b["tokens"], b["durs"], b["onsets"], return_attention=True)
+    torch.testing.assert_close(logits, zp)  # forward still returns the pitch logits
+    assert zd.shape == (1, 5, ml.N_DURATION_CLASSES) and len(w) == TINY_T.n_layers
+    assert not hasattr(tiny(rhythm=False), "dur_head")  # pitch only: no duration head
 
 
 def test_attention_rows_stochastic_and_causal():

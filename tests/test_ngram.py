@@ -8,9 +8,32 @@ from m2d import markov, ngram
 
 
 def test_parameter_count_exact():
-    assert ngram.kth_order_parameter_count(12, 1) == 144
-    assert ngram.kth_order_parameter_count(12, 16) == 12**17 == 2218611106740436992
-    assert ngram.kth_order_parameter_count(12, 16) > 10**18
+    # free parameters n^k (n - 1): each of the n^k rows sums to 1
+    assert ngram.kth_order_parameter_count(12, 1) == 132
+    assert ngram.kth_order_parameter_count(12, 16) == 12**16 * 11 == 2033726847845400576
+    assert ngram.kth_order_parameter_count(12, 16) > 2 * 10**18
+    # entries n^(k+1)
+    assert ngram.kth_order_entry_count(12, 1) == 144
+    assert ngram.kth_order_entry_count(12, 16) == 12**17 == 2218611106740436992
+
+
+@pytest.mark.parametrize("n,k", [(1, 0), (2, 0), (3, 2), (12, 3)])
+def test_free_count_is_what_a_fitted_matrix_leaves_after_row_sums(n, k):
+    """Entries minus one constraint per row = free parameters, and the dense fitted matrix has
+    exactly the entry count (its rank of constraints: n^k row sums)."""
+    entries, free = ngram.kth_order_entry_count(n, k), ngram.kth_order_parameter_count(n, k)
+    P = ngram.fit_transition_matrix([np.arange(n).repeat(2)], n_states=n, order=k, smoothing=1.0)
+    assert P.size == entries and P.shape[0] == n**k
+    assert entries - free == P.shape[0]
+    np.testing.assert_allclose(P.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("bad", [(0, 1), (12, -1)])
+def test_counts_reject_bad_arguments(bad):
+    with pytest.raises(ValueError, match="n_states"):
+        ngram.kth_order_parameter_count(*bad)
+    with pytest.raises(ValueError, match="n_states"):
+        ngram.kth_order_entry_count(*bad)
 
 
 @pytest.mark.parametrize("order", [0, 1, 2])
@@ -127,3 +150,97 @@ def test_heldout_shared_runs(bach_split):
 def test_empirical_frequencies():
     f = ngram.empirical_frequencies([0, 0, 2, 1], n_states=4)
     np.testing.assert_array_equal(f, [0.5, 0.25, 0.25, 0.0])
+
+
+# ---------------------------------------------------------------- notes with rhythm (Part II's baselines)
+def _toy_notes():
+    """Two training melodies (pitch classes, durations) and one held-out melody."""
+    train = [(np.array([0, 2, 4, 0, 2, 4]), np.array([1.0, 1.0, 2.0, 1.0, 1.0, 2.0])),
+             (np.array([7, 7, 0]), np.array([0.5, 0.5, 1.0]))]
+    return train, (np.array([0, 2, 0, 7]), np.array([1.0, 2.0, 1.0, 0.5]))
+
+
+def test_duration_and_note_sequences():
+    train, _ = _toy_notes()
+    d = ngram.duration_sequences(train)
+    q, h, e = (ngram.DURATION_BINS.index(x) for x in (1.0, 2.0, 0.5))
+    assert d[0].tolist() == [q, q, h, q, q, h] and d[1].tolist() == [e, e, q]
+    toks = ngram.note_sequences(train)
+    assert toks[1].tolist() == [7 * 8 + e, 7 * 8 + e, 0 * 8 + q] and ngram.N_NOTE_TOKENS == 96
+    with pytest.raises(ValueError, match="positive"):
+        ngram.duration_sequences([(np.array([0]), np.array([0.0]))])
+    with pytest.raises(ValueError, match="0..11"):
+        ngram.note_sequences([(np.array([12]), np.array([1.0]))])
+
+
+def test_duration_chain_bits_by_hand():
+    """The first-order duration chain's probabilities are the add-alpha counts of the toy corpus."""
+    train, held = _toy_notes()
+    a = 0.5
+    chain = ngram.FactoredNGram(pitch_order=1, duration_order=1, alpha=a).fit(train)
+    lp = chain.log2_probs([held], first=1)
+    # held-out durations 1, 2, 1, 0.5: transitions quarter->half, half->quarter, quarter->eighth.
+    # Training transitions out of a quarter note: q->q, q->h, q->q, q->h (melody 2's quarter is its
+    # last note); out of a half note: h->q once (the other half note ends melody 1)
+    n_q = 4
+    want = [(2 + a) / (n_q + 8 * a), (1 + a) / (1 + 8 * a), (0 + a) / (n_q + 8 * a)]
+    np.testing.assert_allclose(lp["duration"], np.log2(want))
+    # the pitch part is the pitch-class chain of Part I, and the joint bits are the sum
+    pitch_lp, _ = ngram.NGramModel(12, 1, a).fit([p for p, _ in train]).log2_probs([held[0]], first=1)
+    np.testing.assert_allclose(lp["pitch"], pitch_lp)
+    np.testing.assert_allclose(lp["joint"], lp["pitch"] + lp["duration"])
+    # the same duration bits as an NGramModel on duration_sequences (the chain used for the sweep)
+    dur_lp, _ = ngram.NGramModel(ngram.N_DURATIONS, 1, a).fit(
+        ngram.duration_sequences(train)).log2_probs(ngram.duration_sequences([held]), first=1)
+    np.testing.assert_allclose(lp["duration"], dur_lp)
+
+
+def test_joint_chain_marginals(bach_split):
+    train, held = _toy_notes()
+    chain = ngram.JointNGram(order=1, alpha=0.1).fit(train)
+    table = chain.next_table([0, 2], [1.0, 1.0])
+    assert table.shape == (12, ngram.N_DURATIONS) and table.sum() == pytest.approx(1.0)
+    # (2, quarter) occurs twice in training, followed both times by (4, half): (2 + a) / (2 + 96 a)
+    assert table[4, ngram.DURATION_BINS.index(2.0)] == pytest.approx(2.1 / (2 + 9.6))
+    lp = chain.log2_probs([held], first=1)
+    t = chain.next_table(held[0][:1], held[1][:1])
+    c = ngram.DURATION_BINS.index(2.0)
+    assert lp["joint"][0] == pytest.approx(np.log2(t[2, c]))
+    assert lp["pitch"][0] == pytest.approx(np.log2(t[2].sum()))
+    assert lp["duration"][0] == pytest.approx(np.log2(t[:, c].sum()))
+    # joint bits equal an NGramModel on the 96 note tokens at the same positions
+    m = ngram.NGramModel(96, 2, 0.1).fit(ngram.note_sequences(bach_split["train"]))
+    want, _ = m.log2_probs(ngram.note_sequences(bach_split["val"]), first=6)
+    got = ngram.JointNGram(order=2, alpha=0.1).fit(bach_split["train"]).log2_probs(bach_split["val"])
+    np.testing.assert_allclose(got["joint"], want)
+    assert np.all(got["joint"] <= np.minimum(got["pitch"], got["duration"]) + 1e-12)
+
+
+def test_select_order_is_the_sweeps_best(bach_split):
+    tr, va = (ngram.duration_sequences(bach_split[s]) for s in ("train", "val"))
+    k, sweep = ngram.select_order(tr, va, range(5), n_states=ngram.N_DURATIONS)
+    assert k == int(sweep["order"][np.argmin(sweep["bits"])]) and sweep["bits"].size == 5
+    # rhythm is predictable: the best duration chain beats the note-value frequencies (order 0)
+    assert sweep["bits"][k] < sweep["bits"][0] - 0.3
+    with pytest.raises(ValueError, match="first"):
+        ngram.select_order(tr, va, [7], n_states=ngram.N_DURATIONS)
+
+
+def test_note_chain_sampling(bach_split):
+    for chain in (ngram.FactoredNGram(3, 2).fit(bach_split["train"]),
+                  ngram.JointNGram(1).fit(bach_split["train"])):
+        pcs, durs = chain.sample(20, [0, 4], [1.0, 0.5], rng=1)
+        again = chain.sample(20, [0, 4], [1.0, 0.5], rng=np.random.default_rng(1))
+        assert pcs.tolist() == again[0].tolist() and durs.tolist() == again[1].tolist()
+        assert pcs[:2].tolist() == [0, 4] and durs[:2].tolist() == [1.0, 0.5]
+        assert pcs.size == durs.size == 20 and set(durs[2:].tolist()) <= set(ngram.DURATION_BINS)
+        # the first new note is one draw from the table after the prefix
+        rng = np.random.default_rng(1)
+        t = chain.next_table([0, 4], [1.0, 0.5])
+        x, c = divmod(int(rng.choice(t.size, p=t.ravel())), ngram.N_DURATIONS)
+        assert (pcs[2], durs[2]) == (x, ngram.DURATION_BINS[c])
+        assert chain.sample(5, rng=0)[0].size == 5  # from nothing: the lower orders start it
+        with pytest.raises(ValueError, match="more than length"):
+            chain.sample(1, [0, 4], [1.0, 0.5])
+        with pytest.raises(ValueError, match="1-D"):
+            chain.sample(5, [0, 4], [1.0])

@@ -118,8 +118,8 @@ def test_continue_motif_starts_from_the_last_note():
     # the log-probability is the chain's, read from the motif's last note
     path_p = np.concatenate([[67], p]) - ch.low
     path_d = [DURATION_BINS.index(x) for x in np.concatenate([[1.0], d])]
-    expected = sum(np.log2(ch.pitch_chain.P[a, b]) for a, b in zip(path_p, path_p[1:]))
-    expected += sum(np.log2(ch.duration_chain.P[a, b]) for a, b in zip(path_d, path_d[1:]))
+    expected = sum(np.log2(ch.pitch_chain.P[a, b]) for a, b in zip(path_p, path_p[1:], strict=False))
+    expected += sum(np.log2(ch.duration_chain.P[a, b]) for a, b in zip(path_d, path_d[1:], strict=False))
     assert lp == pytest.approx(expected)
     with pytest.raises(ValueError, match="n_notes"):
         ch.continue_motif([60], [1.0], 0)

@@ -5,9 +5,10 @@ its training melodies.
 A k-th order chain conditions on the k previous states; its context c is encoded as
 sum_{m=1..k} s_{t-m} n^(m-1) (so for k = 1 the context is simply the previous state).
 The chains' theory (stationary distribution, mixing, sampling a first-order chain) is in
-:mod:`m2d.markov`.
+:mod:`m2d.markov`. Part II's baselines for notes with rhythm (a chain on duration classes, pitch
+and duration chains side by side, one chain on (pitch class, duration class) pairs) are at the end.
 
-Notebook: notebooks/01_markov.ipynb
+Notebook: notebooks/01_markov.ipynb, notebooks/02_attention.ipynb
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from m2d.markov import stationary_distribution
+from m2d.pitch import DURATION_BINS, duration_class
 from m2d.rng import as_generator
 
 
@@ -27,10 +29,40 @@ def empirical_frequencies(states, n_states: int = 12) -> np.ndarray:
 
 
 def kth_order_parameter_count(n_states: int, k: int) -> int:
-    """Entries of the transition matrix of a k-th order chain: n^k contexts x n next states = n^(k+1)
-    (Proposition 21.1). Of these, n^k (n - 1) are free (each row sums to 1).
+    """Free parameters of a k-th order chain on n states (Proposition 21.1).
 
-    Exact integer arithmetic (12^17 does not fit in a float exactly).
+    The transition matrix has n^k rows (one per context of k notes) of n entries; each row sums to 1,
+    so n - 1 entries per row are free:
+
+        #free = n^k (n - 1).
+
+    For n = 12, k = 16: 12^16 * 11 = 2,033,726,847,845,400,576 (about 2.03e18). Exact integer
+    arithmetic (these counts do not fit in a float exactly).
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        n_states (int): alphabet size n >= 1
+        k (int): order k >= 0
+    Returns:
+        count (int): n^k (n - 1)
+    Raises:
+        ValueError: n_states < 1 or k < 0
+    """
+    if n_states < 1 or k < 0:
+        raise ValueError(f"need n_states >= 1 and k >= 0, got n_states={n_states}, k={k}")
+    return int(n_states) ** int(k) * (int(n_states) - 1)
+
+
+def kth_order_entry_count(n_states: int, k: int) -> int:
+    """Entries of the transition matrix of a k-th order chain on n states: n^k contexts times n next
+    states, n^(k+1) in all (Proposition 21.1); of these, :func:`kth_order_parameter_count` are free.
+
+    Notebook: notebooks/01_markov.ipynb
+    Args:
+        n_states (int): alphabet size n >= 1
+        k (int): order k >= 0
+    Returns:
+        count (int): n^(k+1), exact
     Raises:
         ValueError: n_states < 1 or k < 0
     """
@@ -218,7 +250,7 @@ def fit_transition_matrix(sequences: Iterable, n_states: int = 12, order: int = 
     if order < 0 or smoothing < 0:
         raise ValueError(f"order and smoothing must be >= 0, got order={order}, "
                          f"smoothing={smoothing}")
-    entries = kth_order_parameter_count(n_states, order)
+    entries = kth_order_entry_count(n_states, order)
     if entries > MAX_DENSE_ENTRIES:
         raise ValueError(f"a dense order-{order} matrix has {entries:,} entries "
                          f"(Proposition 21.1); use NGramModel for sparse counts")
@@ -271,7 +303,7 @@ def order_sweep(train: Iterable, heldout: Iterable, orders: Sequence[int] = rang
         m = NGramModel(n_states, int(k), alpha).fit(train)
         lp, unseen = m.log2_probs(heldout, first)
         rows.append((k, -lp.mean(), unseen / lp.size, m.n_contexts_seen,
-                     float(kth_order_parameter_count(n_states, int(k)))))
+                     float(kth_order_entry_count(n_states, int(k)))))
     cols = np.array(rows, dtype=float).T
     return {"order": cols[0].astype(int), "bits": cols[1], "unseen": cols[2],
             "contexts_seen": cols[3].astype(int), "dense_entries": cols[4]}
@@ -342,3 +374,254 @@ def style_statistics(melodies: Sequence) -> dict[str, float]:
         "tonic_triad": float(pi[list(TONIC_TRIAD)].sum()),
         "chromatic": float(pi[list(CHROMATIC)].sum()),
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Notes with rhythm (Part II's baselines): chains on duration classes and on (pitch class,
+# duration class) pairs. A duration d is its class c(d), the nearest of pitch.DURATION_BINS in log2.
+# --------------------------------------------------------------------------------------------
+#: Number of duration classes, and of joint note tokens x * N_DURATIONS + c (x a pitch class).
+N_DURATIONS = len(DURATION_BINS)
+N_NOTE_TOKENS = 12 * N_DURATIONS
+
+
+def _pcs_and_durations(melody) -> tuple[np.ndarray, np.ndarray]:
+    """(pitch classes, durations) of a Melody or of a (pitch classes, durations) pair."""
+    if hasattr(melody, "pitch_classes") and hasattr(melody, "durations"):
+        pcs, durs = melody.pitch_classes, melody.durations
+    elif isinstance(melody, tuple) and len(melody) == 2:
+        pcs, durs = melody
+    else:
+        raise ValueError("a melody must be a corpus.Melody or a (pitch classes, durations) pair, "
+                         f"got {type(melody).__name__}")
+    pcs, durs = np.asarray(pcs, dtype=np.int64), np.asarray(durs, dtype=float)
+    if pcs.ndim != 1 or durs.shape != pcs.shape:
+        raise ValueError(f"need equally long 1-D pitch classes and durations, got shapes {pcs.shape} "
+                         f"and {durs.shape}")
+    if pcs.size and (pcs.min() < 0 or pcs.max() > 11):
+        raise ValueError(f"pitch classes must lie in 0..11, got {pcs.min()}..{pcs.max()}")
+    return pcs, durs
+
+
+def duration_sequences(melodies: Iterable) -> list[np.ndarray]:
+    """The duration classes c(d_0), c(d_1), ... of each melody (``pitch.duration_class``: the
+    nearest of ``pitch.DURATION_BINS`` in log2), as state sequences for a chain on N_DURATIONS states.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        melodies (iterable): Melody objects or (pitch classes, durations) pairs
+    Returns:
+        classes (list of np.ndarray): int64 arrays in 0..N_DURATIONS-1
+    Raises:
+        ValueError: a duration that is not positive and finite
+    """
+    return [duration_class(_pcs_and_durations(m)[1]).reshape(-1) for m in melodies]
+
+
+def note_sequences(melodies: Iterable) -> list[np.ndarray]:
+    """Joint note tokens s_t = x_t N_DURATIONS + c(d_t) (pitch class x_t, duration class c(d_t)),
+    the states of a chain on N_NOTE_TOKENS = 96 notes.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        melodies (iterable): Melody objects or (pitch classes, durations) pairs
+    Returns:
+        tokens (list of np.ndarray): int64 arrays in 0..N_NOTE_TOKENS-1
+    Raises:
+        ValueError: pitch classes outside 0..11, non-positive durations
+    """
+    out = []
+    for m in melodies:
+        pcs, durs = _pcs_and_durations(m)
+        out.append(pcs * N_DURATIONS + duration_class(durs).reshape(-1))
+    return out
+
+
+def select_order(train: Sequence, val: Sequence, orders: Sequence[int] = range(7), n_states: int = 12,
+                 alpha: float = 0.1, first: int = 6) -> tuple[int, dict[str, np.ndarray]]:
+    """The order k whose chain has the lowest validation bits per note (:func:`order_sweep` on the
+    same positions t >= first for every k), and the sweep itself.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        train, val (sequences): state sequences (e.g. :func:`duration_sequences`) or Melody
+            objects (pitch classes)
+        orders (sequence of int): candidate orders, each <= first (so every order scores the same
+            positions)
+        n_states, alpha, first: as in :func:`order_sweep`
+    Returns:
+        k (int), sweep (dict): see :func:`order_sweep`
+    Raises:
+        ValueError: no orders, or an order above ``first``
+    """
+    orders = [int(k) for k in orders]
+    if not orders or max(orders) > first or min(orders) < 0:
+        raise ValueError(f"orders must be non-empty and lie in 0..first={first}, got {orders}")
+    sweep = order_sweep(train, val, orders, n_states=n_states, alpha=alpha, first=first)
+    return int(sweep["order"][np.argmin(sweep["bits"])]), sweep
+
+
+def _context_code(hist: Sequence[int], k: int, n: int) -> int:
+    """sum_{m=1..k} s_{t-m} n^(m-1) of the last k states of ``hist`` (NGramModel's encoding)."""
+    return sum(int(hist[-m]) * n ** (m - 1) for m in range(1, k + 1))
+
+
+@dataclass
+class NoteNGram:
+    """Base of the count chains on notes (x_t, c_t) = (pitch class, duration class): each gives the
+    table p(x_t = x, c_t = c | past), shape (12, N_DURATIONS), from which come the bits per note for
+    pitch (the marginal p(x_t | past) = sum_c p(x_t, c | past)), for duration (the marginal over x)
+    and for the note (the joint), sampling, and continuations.
+
+    Chains of every order up to k are fitted: position t uses order min(k, t) (at t >= k, the
+    scored positions of the book, exactly the order-k chain of :class:`NGramModel`; the lower orders
+    only start a continuation of a motif shorter than k notes).
+
+    Subclasses: :class:`FactoredNGram`, :class:`JointNGram`.
+
+    Notebook: notebooks/02_attention.ipynb
+    """
+
+    def fit(self, melodies: Iterable) -> NoteNGram:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _table(self, pcs: Sequence[int], dcs: Sequence[int]) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def next_table(self, pcs: Sequence[int], durations: Sequence[float]) -> np.ndarray:
+        """p(x_t = x, c_t = c | the notes so far), shape (12, N_DURATIONS), summing to 1.
+
+        Args:
+            pcs, durations (sequences): the notes so far (pitch classes, quarter notes), possibly empty
+        """
+        pcs, durs = _pcs_and_durations((np.asarray(pcs, dtype=np.int64), np.asarray(durations, float)))
+        return self._table(pcs.tolist(), duration_class(durs).reshape(-1).tolist())
+
+    def log2_probs(self, melodies: Iterable, first: int = 6) -> dict[str, np.ndarray]:
+        """log2 p(x_t | past), log2 p(c_t | past) and log2 p(x_t, c_t | past) for every position
+        t >= first of every melody (flattened; the positions of ``NGramModel.log2_probs(..., first)``
+        when first >= every order).
+
+        Notebook: notebooks/02_attention.ipynb
+        Args:
+            melodies (iterable): Melody objects or (pitch classes, durations) pairs
+            first (int): first scored position, >= 0
+        Returns:
+            lp (dict[str, np.ndarray]): ``pitch``, ``duration``, ``joint`` (float64)
+        Raises:
+            ValueError: negative first, bad notes
+        """
+        if first < 0:
+            raise ValueError(f"first must be >= 0, got {first}")
+        out: dict[str, list[float]] = {"pitch": [], "duration": [], "joint": []}
+        for m in melodies:
+            pcs, durs = _pcs_and_durations(m)
+            dcs = duration_class(durs).reshape(-1).tolist()
+            pl = pcs.tolist()
+            for t in range(first, len(pl)):
+                table = self._table(pl[:t], dcs[:t])
+                x, c = pl[t], dcs[t]
+                out["pitch"].append(np.log2(table[x].sum()))
+                out["duration"].append(np.log2(table[:, c].sum()))
+                out["joint"].append(np.log2(table[x, c]))
+        return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+
+    def sample(self, length: int, prefix_pcs: Sequence[int] = (), prefix_durations: Sequence[float] = (),
+               rng: np.random.Generator | int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Continue a prefix of notes to ``length`` notes: each (x_t, c_t) is one draw from
+        :meth:`next_table` (one ``rng.choice`` over the 96 notes per new note); a new note lasts
+        DURATION_BINS[c_t] quarter notes.
+
+        Notebook: notebooks/02_attention.ipynb
+        Args:
+            length (int): notes in the result, prefix included
+            prefix_pcs, prefix_durations (sequences): the opening (kept as it is), equally long
+            rng (np.random.Generator or int): randomness
+        Returns:
+            pcs (np.ndarray): int64 pitch classes, durations (np.ndarray): quarter notes; both (length,)
+        Raises:
+            ValueError: a prefix longer than ``length`` or with bad notes
+        """
+        pcs, durs = _pcs_and_durations((np.asarray(prefix_pcs, dtype=np.int64),
+                                        np.asarray(prefix_durations, dtype=float)))
+        if pcs.size > length:
+            raise ValueError(f"prefix has {pcs.size} notes, more than length={length}")
+        rng = as_generator(rng)
+        pl, dl = pcs.tolist(), durs.tolist()
+        dcs = duration_class(durs).reshape(-1).tolist()
+        while len(pl) < length:
+            table = self._table(pl, dcs)
+            x, c = divmod(int(rng.choice(table.size, p=table.ravel())), N_DURATIONS)
+            pl.append(x)
+            dcs.append(c)
+            dl.append(DURATION_BINS[c])
+        return np.asarray(pl, dtype=np.int64), np.asarray(dl, dtype=float)
+
+
+def _fit_orders(seqs: list[np.ndarray], n: int, k: int, alpha: float) -> list[NGramModel]:
+    if k < 0 or alpha < 0:
+        raise ValueError(f"orders and alpha must be >= 0, got order {k}, alpha {alpha}")
+    return [NGramModel(n, j, alpha).fit(seqs) for j in range(k + 1)]
+
+
+@dataclass
+class FactoredNGram(NoteNGram):
+    """Independent pitch and rhythm chains: a k-th order chain on pitch classes times a j-th order
+    chain on duration classes,
+
+        p(x_t, c_t | past) = P(x_t | x_{t-k..t-1}) D(c_t | c_{t-j..t-1}),
+
+    so its joint bits per note are the sum of the pitch bits and the duration bits.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        pitch_order (int): k; duration_order (int): j; alpha (float): add-alpha smoothing of both
+    """
+
+    pitch_order: int = 3
+    duration_order: int = 2
+    alpha: float = 0.1
+    pitch_chains: list = field(default_factory=list)
+    duration_chains: list = field(default_factory=list)
+
+    def fit(self, melodies: Iterable) -> FactoredNGram:
+        """Count both chains (every order up to k and j) on ``melodies`` (Melody objects or pairs)."""
+        melodies = list(melodies)
+        self.pitch_chains = _fit_orders([_pcs_and_durations(m)[0] for m in melodies], 12,
+                                        self.pitch_order, self.alpha)
+        self.duration_chains = _fit_orders(duration_sequences(melodies), N_DURATIONS,
+                                           self.duration_order, self.alpha)
+        return self
+
+    def _table(self, pcs, dcs):
+        kp, kd = min(self.pitch_order, len(pcs)), min(self.duration_order, len(dcs))
+        p = self.pitch_chains[kp].probs(_context_code(pcs, kp, 12))
+        d = self.duration_chains[kd].probs(_context_code(dcs, kd, N_DURATIONS))
+        return np.outer(p, d)
+
+
+@dataclass
+class JointNGram(NoteNGram):
+    """One k-th order chain on the 96 note tokens (pitch class, duration class) (:func:`note_sequences`):
+    p(x_t, c_t | past) = P((x_t, c_t) | notes t-k..t-1). Pitch and rhythm may depend on each other,
+    at the price of 96^k contexts of 96 entries (Proposition 21.1).
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        order (int): k; alpha (float): add-alpha smoothing
+    """
+
+    order: int = 1
+    alpha: float = 0.1
+    chains: list = field(default_factory=list)
+
+    def fit(self, melodies: Iterable) -> JointNGram:
+        """Count the chain (every order up to k) on ``melodies`` (Melody objects or pairs)."""
+        self.chains = _fit_orders(note_sequences(melodies), N_NOTE_TOKENS, self.order, self.alpha)
+        return self
+
+    def _table(self, pcs, dcs):
+        k = min(self.order, len(pcs))
+        tokens = [x * N_DURATIONS + c for x, c in zip(pcs[len(pcs) - k:], dcs[len(dcs) - k:],
+                                                       strict=True)]
+        return self.chains[k].probs(_context_code(tokens, k, N_NOTE_TOKENS)).reshape(12, N_DURATIONS)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
-from m2d.models.melody_lm import N_PITCH, MelodyModel, TrainConfig
+from m2d.models.melody_lm import MelodyModel, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class LSTMConfig:
         hidden (int): LSTM state size
         n_layers (int): stacked LSTM layers
         dropout (float): dropout on embeddings, between layers and before the output
-        rhythm (bool): also embed the previous duration and the metrical position (past information)
+        rhythm (bool): also embed the previous duration and the metrical position (past information),
+            and predict the duration class (a second output layer on the same state h_t)
     """
 
     d_embed: int = 64
@@ -36,7 +37,8 @@ class LSTMConfig:
 
 
 class MelodyLSTM(MelodyModel):
-    """LSTM over pitch classes: logits of p(x_t | x_{<t}) at every position (same call as
+    """LSTM over pitch classes: logits of p(x_t | x_{<t}) at every position, and with ``cfg.rhythm``
+    those of p(c_t | past) over the duration classes from the same state h_t (same calls as
     :class:`m2d.models.transformer.MusicTransformer`, without attention weights).
 
     Notebook: notebooks/02_attention.ipynb
@@ -49,12 +51,13 @@ class MelodyLSTM(MelodyModel):
         self.drop = nn.Dropout(cfg.dropout)
         self.lstm = nn.LSTM(cfg.d_embed, cfg.hidden, cfg.n_layers, batch_first=True,
                             dropout=cfg.dropout if cfg.n_layers > 1 else 0.0)
-        self.head = nn.Linear(cfg.hidden, N_PITCH)
+        self.init_heads(cfg.hidden, cfg.rhythm)
 
-    def forward(self, tokens: torch.Tensor, durs: torch.Tensor | None = None,
-                onsets: torch.Tensor | None = None, causal: bool = True, temperature: float = 1.0,
-                return_attention: bool = False):
-        """Logits (batch, T, 12); ``return_attention`` gives an empty list (an LSTM has no attention).
+    def features(self, tokens: torch.Tensor, durs: torch.Tensor | None = None,
+                 onsets: torch.Tensor | None = None, causal: bool = True, temperature: float = 1.0):
+        """The states h_t (batch, T, hidden) (after dropout), read by the output layers, and an empty
+        attention list; ``forward`` (inherited) returns the pitch logits as before. ``temperature``
+        is accepted for the Transformer's call and ignored (there is no attention to sharpen).
 
         Raises:
             ValueError: ``causal=False`` (a left-to-right LSTM is causal by construction), missing rhythm
@@ -63,8 +66,7 @@ class MelodyLSTM(MelodyModel):
             raise ValueError("an LSTM reads left to right; it has no non-causal mode")
         x = self.embed(tokens, durs, onsets)
         h, _ = self.lstm(self.drop(x))
-        logits = self.head(self.drop(h))
-        return (logits, []) if return_attention else logits
+        return self.drop(h), []
 
 
 #: The chapter's LSTM, chosen on the validation split like the Transformer.

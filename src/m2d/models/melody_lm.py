@@ -9,6 +9,16 @@ d_{t-1} and the metrical position of the note to be predicted, (d_0 + ... + d_{t
 The scored targets are the same pitch classes at the same positions as
 ``ngram.NGramModel.bits_per_note(..., first=6)``.
 
+A model with rhythm inputs (``cfg.rhythm``) also predicts the duration: a second output layer on
+the same hidden state h_t gives p(c_t | past) over the duration classes c_t = c(d_t) (the nearest of
+``pitch.DURATION_BINS`` in log2, as for the inputs), so the model of a note is
+
+    p(x_t, c_t | x_{<t}, d_{<t}) = p(x_t | x_{<t}, d_{<t}) p(c_t | x_{<t}, d_{<t}),
+
+pitch and duration independent *given the past* (not independent: both read the same h_t). It is
+trained on the sum of the two cross-entropies, the joint negative log-likelihood. Pitch-only models
+(``cfg.rhythm`` False) predict pitch classes only, as before.
+
 Notebook: notebooks/02_attention.ipynb
 """
 
@@ -24,17 +34,21 @@ from torch import nn
 
 from m2d import cache
 from m2d.models import common
-from m2d.ngram import NGramModel, cross_entropy_bits
+from m2d.ngram import NGramModel, NoteNGram, cross_entropy_bits
+from m2d.pitch import DURATION_BINS, duration_class, pcs_to_midi
 from m2d.rng import torch_seed
 
 #: Bumped whenever encoding or training below changes what a cached model would contain.
-CODE_VERSION = 1
+#: 2: rhythm models also predict the duration class (a second head, trained on the joint loss).
+CODE_VERSION = 2
 N_PITCH = 12
 BOS = 12
 VOCAB_IN = 13
-#: Duration classes (quarter notes); class 0 means "no previous note" (BOS), class k >= 1 the k-th bin.
-DURATION_BINS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+#: Duration inputs: class 0 means "no previous note" (BOS), class k >= 1 the bin
+#: DURATION_BINS[k - 1] (quarter notes; ``pitch.DURATION_BINS``).
 N_DURATION = len(DURATION_BINS) + 1
+#: Duration targets: the class c(d_t) in 0..N_DURATION_CLASSES-1, i.e. DURATION_BINS[c].
+N_DURATION_CLASSES = len(DURATION_BINS)
 #: Metrical positions: sixteenth notes within a 4-quarter bar.
 N_ONSET = 16
 IGNORE = -100
@@ -56,36 +70,37 @@ def pcs_and_durations(melody) -> tuple[np.ndarray, np.ndarray]:
 
 
 def encode(melody) -> dict[str, np.ndarray]:
-    """Encode a melody as model inputs and targets: p(x_t | x_{<t}) is read at input position t.
+    """Encode a melody as model inputs and targets: p(x_t, c_t | past) is read at input position t.
 
     inputs: tokens (BOS, x_0..x_{n-2}), duration class of d_{t-1} (0 at BOS), metrical position
-    (d_0 + ... + d_{t-1}) mod 4 in sixteenths; targets: x_0..x_{n-1}.
+    (d_0 + ... + d_{t-1}) mod 4 in sixteenths; targets: pitch classes x_0..x_{n-1} and duration
+    classes c(d_0)..c(d_{n-1}) (``pitch.duration_class``).
 
     Notebook: notebooks/02_attention.ipynb
     Args:
         melody: a ``corpus.Melody``, a 1-D array of pitch classes (durations taken as 1), or a tuple
             (pitch classes, durations in quarter notes)
     Returns:
-        enc (dict): int64 arrays ``tokens``, ``durs``, ``onsets``, ``targets``, each of length n
+        enc (dict): int64 arrays ``tokens``, ``durs``, ``onsets``, ``targets``, ``dur_targets``,
+        each of length n, and ``length`` n
     Raises:
-        ValueError: empty melody, pitch classes outside 0..11, non-positive durations
+        ValueError: empty melody, pitch classes outside 0..11, durations not positive and finite
     """
     pcs, durs = pcs_and_durations(melody)
     if pcs.ndim != 1 or pcs.size == 0:
         raise ValueError(f"a melody must be a non-empty 1-D sequence, got shape {pcs.shape}")
     if pcs.min() < 0 or pcs.max() >= N_PITCH:
         raise ValueError(f"pitch classes must lie in 0..11, got {pcs.min()}..{pcs.max()}")
-    if durs.shape != pcs.shape or not np.all(durs > 0):
-        raise ValueError("durations must be positive, one per note")
+    if durs.shape != pcs.shape or not np.all(np.isfinite(durs) & (durs > 0)):
+        raise ValueError("durations must be positive and finite, one per note")
     n = pcs.size
     tokens = np.concatenate([[BOS], pcs[:-1]])
-    bins = np.log2(np.asarray(DURATION_BINS))
-    dclass = 1 + np.argmin(np.abs(np.log2(durs[:-1, None]) - bins[None, :]), axis=1)
-    d_in = np.concatenate([[0], dclass])
+    dclass = duration_class(durs).reshape(-1)
+    d_in = np.concatenate([[0], 1 + dclass[:-1]])
     onset = np.concatenate([[0.0], np.cumsum(durs[:-1])])
     pos = np.round(np.mod(onset, 4.0) * 4).astype(np.int64) % N_ONSET
     return {"tokens": tokens.astype(np.int64), "durs": d_in.astype(np.int64), "onsets": pos,
-            "targets": pcs.copy(), "length": np.int64(n)}
+            "targets": pcs.copy(), "dur_targets": dclass.astype(np.int64), "length": np.int64(n)}
 
 
 def collate(encoded: Sequence[dict[str, np.ndarray]]):
@@ -93,13 +108,14 @@ def collate(encoded: Sequence[dict[str, np.ndarray]]):
 
     Padded inputs are 0, padded targets are ``IGNORE`` (-100, skipped by the loss).
     Returns:
-        batch (dict[str, torch.Tensor]): ``tokens``, ``durs``, ``onsets``, ``targets``
+        batch (dict[str, torch.Tensor]): ``tokens``, ``durs``, ``onsets``, ``targets``, ``dur_targets``
     """
     import torch
 
     T = max(int(e["length"]) for e in encoded)
     out = {}
-    for name, fill in (("tokens", 0), ("durs", 0), ("onsets", 0), ("targets", IGNORE)):
+    for name, fill in (("tokens", 0), ("durs", 0), ("onsets", 0), ("targets", IGNORE),
+                       ("dur_targets", IGNORE)):
         a = np.full((len(encoded), T), fill, dtype=np.int64)
         for i, e in enumerate(encoded):
             a[i, : int(e["length"])] = e[name]
@@ -110,8 +126,14 @@ def collate(encoded: Sequence[dict[str, np.ndarray]]):
 class MelodyModel(nn.Module):
     """Base of the Part II melody models: the input e(x_t) + e(d_t) + e(o_t), the sum of learned
     embeddings of the previous pitch class (or BOS), and with ``rhythm`` its duration bin and the
-    onset's position in the bar (:func:`encode`). Subclasses call :meth:`init_embeddings` first in
-    their ``__init__`` and :meth:`embed` first in ``forward``.
+    onset's position in the bar (:func:`encode`); a network maps it to a hidden state h_t (causal:
+    from inputs 0..t only), and linear output layers map h_t to the logits of p(x_t | past) and,
+    with ``rhythm``, of p(c_t | past) over the duration classes.
+
+    Subclasses call :meth:`init_embeddings` first in their ``__init__`` and :meth:`init_heads`
+    last, and implement ``features(tokens, durs, onsets, causal, temperature) -> (h, attention)``;
+    ``forward`` returns the pitch logits (and the attention with ``return_attention``) as always,
+    :meth:`note_logits` both heads.
 
     Notebook: notebooks/02_attention.ipynb
     """
@@ -122,6 +144,49 @@ class MelodyModel(nn.Module):
         if rhythm:
             self.dur = nn.Embedding(N_DURATION, d)
             self.onset = nn.Embedding(N_ONSET, d)
+
+    def init_heads(self, width: int, rhythm: bool) -> None:
+        """Create the output layers ``head`` (12 pitch classes) and, with rhythm, ``dur_head``
+        (N_DURATION_CLASSES duration classes), both reading the hidden state of width ``width``."""
+        self.head = nn.Linear(width, N_PITCH)
+        if rhythm:
+            self.dur_head = nn.Linear(width, N_DURATION_CLASSES)
+
+    @property
+    def predicts_durations(self) -> bool:
+        """True for a model with a duration head (``cfg.rhythm``)."""
+        return hasattr(self, "dur_head")
+
+    def features(self, tokens, durs=None, onsets=None, causal: bool = True,
+                 temperature: float = 1.0):  # pragma: no cover - implemented by subclasses
+        """The hidden states h (batch, T, width) and the list of attention weights."""
+        raise NotImplementedError
+
+    def forward(self, tokens, durs=None, onsets=None, causal: bool = True, temperature: float = 1.0,
+                return_attention: bool = False):
+        """Pitch logits (batch, T, 12) of p(x_t | past); with ``return_attention`` also the list of
+        per-layer attention weights (batch, heads, T, T) (empty for an LSTM). ``causal=False`` and
+        ``temperature`` != 1 are for inspection only (the models are trained causal at temperature 1).
+
+        Raises:
+            ValueError: see the subclass's ``features``
+        """
+        h, weights = self.features(tokens, durs, onsets, causal=causal, temperature=temperature)
+        logits = self.head(h)
+        return (logits, weights) if return_attention else logits
+
+    def note_logits(self, tokens, durs, onsets):
+        """(pitch logits (batch, T, 12), duration logits (batch, T, N_DURATION_CLASSES)) from the
+        same hidden states: p(x_t, c_t | past) = softmax(pitch)[x_t] softmax(duration)[c_t].
+
+        Raises:
+            ValueError: a pitch-only model (no duration head)
+        """
+        if not self.predicts_durations:
+            raise ValueError("this model predicts pitch classes only (cfg.rhythm is False): it has "
+                             "no duration head")
+        h, _ = self.features(tokens, durs, onsets)
+        return self.head(h), self.dur_head(h)
 
     def embed(self, tokens, durs=None, onsets=None):
         """The summed input embeddings, shape (batch, T, d).
@@ -149,26 +214,37 @@ class TrainConfig(common.TrainConfig):
 
 
 def _loss(model, batch):
+    """Mean cross-entropy (nats) of the pitch targets, plus that of the duration targets for a
+    model with a duration head: the joint -log p(x_t, c_t | past) per note."""
     import torch.nn.functional as F
 
-    logits = model(batch["tokens"], batch["durs"], batch["onsets"])
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch["targets"].reshape(-1),
-                           ignore_index=IGNORE)
+    def ce(logits, targets):
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                               ignore_index=IGNORE)
+
+    if getattr(model, "predicts_durations", False):
+        logits, dur_logits = model.note_logits(batch["tokens"], batch["durs"], batch["onsets"])
+        return ce(logits, batch["targets"]) + ce(dur_logits, batch["dur_targets"])
+    return ce(model(batch["tokens"], batch["durs"], batch["onsets"]), batch["targets"])
 
 
 def train_model(model, train: Sequence, val: Sequence, cfg: TrainConfig = TrainConfig(),
                 progress: bool = True) -> dict[str, Any]:
-    """Train a melody model by maximum likelihood (cross-entropy of every next pitch class), keeping
-    the weights of the epoch with the lowest validation bits per note (positions t >= cfg.first).
+    """Train a melody model by maximum likelihood, keeping the weights of the epoch with the lowest
+    validation bits per note (positions t >= cfg.first). The loss is the cross-entropy of every next
+    pitch class, plus that of every next duration class for a model with a duration head (the
+    joint -log2 p(x_t, c_t | past); then ``train_bits`` and ``val_bits`` are joint bits per note).
 
     Notebook: notebooks/02_attention.ipynb
     Args:
-        model (torch.nn.Module): maps (tokens, durs, onsets) to logits (batch, T, 12)
+        model (MelodyModel): maps (tokens, durs, onsets) to logits (batch, T, 12)
         train, val (sequences of Melody): training and validation melodies
         cfg (TrainConfig): optimisation settings
         progress (bool): show a tqdm progress bar (one tick per epoch)
     Returns:
-        extra (dict): ``train_bits`` and ``val_bits`` per epoch, ``best_epoch``, ``seconds``
+        extra (dict): ``train_bits`` and ``val_bits`` per epoch, ``best_epoch``, ``best_val_bits``,
+        ``seconds``; for a model with a duration head also ``val_pitch_bits`` and
+        ``val_duration_bits`` per epoch (their sum is ``val_bits``)
     Raises:
         ValueError: empty training or validation set, non-positive epochs or batch size
     """
@@ -192,11 +268,21 @@ def train_model(model, train: Sequence, val: Sequence, cfg: TrainConfig = TrainC
     def batch_loss(batch):
         return _loss(model, batch), int((batch["targets"] != IGNORE).sum())
 
-    return fit_sequence_model(model, epoch_batches, batch_loss,
-                              lambda: bits_per_note(model, val, first=cfg.first),
-                              epochs=cfg.epochs, steps_per_epoch=-(-len(enc) // cfg.batch_size), lr=cfg.lr,
-                              weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps, rng=cfg.seed,
-                              desc=type(model).__name__, progress=progress)
+    parts: dict[str, list[float]] = {"val_pitch_bits": [], "val_duration_bits": []}
+
+    def val_bits():
+        if not getattr(model, "predicts_durations", False):
+            return bits_per_note(model, val, first=cfg.first)
+        lp = note_log2_probs(model, val, first=cfg.first)
+        parts["val_pitch_bits"].append(float(-lp["pitch"].mean()))
+        parts["val_duration_bits"].append(float(-lp["duration"].mean()))
+        return float(-lp["joint"].mean())
+
+    extra = fit_sequence_model(model, epoch_batches, batch_loss, val_bits,
+                               epochs=cfg.epochs, steps_per_epoch=-(-len(enc) // cfg.batch_size),
+                               lr=cfg.lr, weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup_steps,
+                               rng=cfg.seed, desc=type(model).__name__, progress=progress)
+    return {**extra, **parts} if parts["val_pitch_bits"] else extra
 
 
 # --------------------------------------------------------------------------------------------
@@ -240,6 +326,58 @@ def log2_probs(model, melodies: Iterable, first: int = 6, batch_size: int = 32) 
                 out.append(logp[j, first:n].gather(-1, tgt[:, None])[:, 0].numpy() / np.log(2))
     model.train(was_training)
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def note_log2_probs(model, melodies: Iterable, first: int = 6,
+                    batch_size: int = 32) -> dict[str, np.ndarray]:
+    """Per-note log2 probabilities of pitch, duration and the whole note, at every position
+    t >= first of every melody (flattened, in the order of :func:`log2_probs` and
+    :func:`scored_positions`):
+
+        pitch: log2 p(x_t | past),  duration: log2 p(c_t | past),
+        joint: log2 p(x_t, c_t | past) = pitch + duration (the two heads, one hidden state),
+
+    where past = (x_{<t}, d_{<t}) and c_t = c(d_t) is the duration class. A pitch-only model gives
+    ``pitch`` only.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        model (MelodyModel): a melody model (Transformer or LSTM)
+        melodies (iterable): Melody objects, pitch-class arrays or (pitch classes, durations) pairs
+        first (int): first scored position, >= 0
+        batch_size (int): melodies per forward pass
+    Returns:
+        lp (dict[str, np.ndarray]): ``pitch`` (and ``duration``, ``joint``), float64
+    Raises:
+        ValueError: negative first
+    """
+    import torch
+
+    if not getattr(model, "predicts_durations", False):
+        return {"pitch": log2_probs(model, melodies, first, batch_size)}
+    if first < 0:
+        raise ValueError(f"first must be >= 0, got {first}")
+    enc = [encode(m) for m in melodies]
+    out: dict[str, list[np.ndarray]] = {"pitch": [], "duration": []}
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, len(enc), batch_size):
+            chunk = enc[i: i + batch_size]
+            batch = collate(chunk)
+            logits = model.note_logits(batch["tokens"], batch["durs"], batch["onsets"])
+            logp = [torch.log_softmax(z.double(), -1) for z in logits]
+            for j, e in enumerate(chunk):
+                n = int(e["length"])
+                if n <= first:
+                    continue
+                for name, lpz, tg in zip(("pitch", "duration"), logp, ("targets", "dur_targets"),
+                                         strict=True):
+                    tgt = torch.from_numpy(e[tg][first:n])
+                    out[name].append(lpz[j, first:n].gather(-1, tgt[:, None])[:, 0].numpy() / np.log(2))
+    model.train(was_training)
+    res = {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
+    return {**res, "joint": res["pitch"] + res["duration"]}
 
 
 def bits_per_note(model, melodies: Iterable, first: int = 6) -> float:
@@ -313,6 +451,58 @@ def sample_pitches(model, prefix: Sequence[int], durations: Sequence[float],
     return np.asarray(pcs, dtype=np.int64)
 
 
+def sample_notes(model, prefix_pcs: Sequence[int], prefix_durations: Sequence[float], length: int,
+                 rng: np.random.Generator | int | None = None,
+                 temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Sample notes with the model's own rhythm, left to right, continuing a prefix to ``length``
+    notes: at each step x_t ~ p(. | past) and then c_t ~ p(. | past) from the two heads of the same
+    hidden state (:meth:`MelodyModel.note_logits`: independent given the past, so this draws from
+    p(x_t, c_t | past)); the new note lasts d_t = DURATION_BINS[c_t] quarter notes.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        model (MelodyModel): a melody model with a duration head (``cfg.rhythm``)
+        prefix_pcs (sequence of int): the first pitch classes (kept as they are), possibly empty
+        prefix_durations (sequence of float): their durations in quarter notes (kept as they are)
+        length (int): notes in the result, prefix included
+        rng (Generator or int): randomness (two ``rng.choice`` per new note: pitch, then duration)
+        temperature (float): both heads' logits are divided by it (> 0)
+    Returns:
+        pcs (np.ndarray): int64 pitch classes; durations (np.ndarray): quarter notes; both (length,)
+    Raises:
+        ValueError: a pitch-only model, prefixes of different lengths or longer than ``length``,
+            bad pitch classes or durations, temperature <= 0
+    """
+    import torch
+
+    if not getattr(model, "predicts_durations", False):
+        raise ValueError("this model predicts pitch classes only (no duration head): use "
+                         "sample_pitches with a given rhythm")
+    pcs = [int(x) for x in prefix_pcs]
+    durs = [float(d) for d in prefix_durations]
+    if len(pcs) != len(durs):
+        raise ValueError(f"prefix has {len(pcs)} pitch classes but {len(durs)} durations")
+    if len(pcs) > length:
+        raise ValueError(f"prefix has {len(pcs)} notes, more than length={length}")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    if any(not 0 <= x < N_PITCH for x in pcs):
+        raise ValueError("prefix pitch classes must lie in 0..11")
+    if any(not (np.isfinite(d) and d > 0) for d in durs):
+        raise ValueError("prefix durations must be positive and finite")
+    rng = np.random.default_rng(rng)
+    model.eval()
+    with torch.no_grad():
+        while len(pcs) < length:
+            t = len(pcs)
+            batch = collate([encode((np.asarray(pcs + [0], dtype=np.int64), np.asarray(durs + [1.0])))])
+            logits = model.note_logits(batch["tokens"], batch["durs"], batch["onsets"])
+            p, q = (torch.softmax(z[0, t].double() / temperature, -1).numpy() for z in logits)
+            pcs.append(int(rng.choice(N_PITCH, p=p / p.sum())))
+            durs.append(DURATION_BINS[int(rng.choice(N_DURATION_CLASSES, p=q / q.sum()))])
+    return np.asarray(pcs, dtype=np.int64), np.asarray(durs, dtype=float)
+
+
 def motif_return_rate(pcs: Sequence[int], n: int = 4, min_gap: int = 4) -> float:
     """Fraction of the n-note motifs of a melody that already occurred earlier in it, at least
     ``min_gap`` notes before (so that a repeated note like C C C C C does not count as a return).
@@ -346,11 +536,18 @@ def motif_return_rate(pcs: Sequence[int], n: int = 4, min_gap: int = 4) -> float
 
 
 def continue_melody(melody, models: dict[str, Any], n_prefix: int = 6,
-                    rng: np.random.Generator | int | None = None) -> dict[str, np.ndarray]:
-    """The real melody and each model's continuation of its first ``n_prefix`` notes, in its rhythm:
-    x_t ~ p(. | x_{<t}) for t >= n_prefix, from a neural melody model (:func:`sample_pitches`) or
-    from a k-th order chain ``ngram.NGramModel`` (its own sampler, :meth:`NGramModel.sample`, which
-    reads the last k notes of the same prefix).
+                    rng: np.random.Generator | int | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The real melody and each model's continuation of its first ``n_prefix`` notes, as many notes
+    as the melody has. Models that predict durations continue with **their own rhythm**:
+
+    - a neural model with a duration head: (x_t, c_t) ~ p(., . | past) (:func:`sample_notes`);
+    - a chain on notes ``ngram.NoteNGram`` (``FactoredNGram``, ``JointNGram``): its own sampler;
+
+    pitch-only models choose pitches in the real melody's rhythm:
+
+    - a pitch-only neural model: x_t ~ p(. | x_{<t}) (:func:`sample_pitches`);
+    - a k-th order pitch-class chain ``ngram.NGramModel``: :meth:`NGramModel.sample`, which reads
+      the last k notes of the same prefix.
 
     Every model draws from a fresh generator with the same seed (an integer ``rng`` is that seed; a
     Generator gives one seed drawn from it), so the continuations differ only by the models.
@@ -358,26 +555,110 @@ def continue_melody(melody, models: dict[str, Any], n_prefix: int = 6,
     Notebook: notebooks/02_attention.ipynb
     Args:
         melody (corpus.Melody): the melody to continue (its pitch classes and durations)
-        models (dict): name -> a melody model (Transformer, LSTM) or a fitted NGramModel
-        n_prefix (int): notes kept from the real melody, between every chain's order and its length
+        models (dict): name -> a melody model (Transformer, LSTM), a fitted NoteNGram or NGramModel
+        n_prefix (int): notes kept from the real melody, between a pitch chain's order and its length
         rng (Generator or int): randomness
     Returns:
-        pitch_classes (dict): ``"real"`` then one int64 array per model, each of the melody's length
+        notes (dict): ``"real"`` then one per model: (pitch classes (int64), durations in quarter
+        notes), each of the melody's number of notes; the real durations are the melody's own
     Raises:
-        ValueError: n_prefix outside 0..len(melody), or below a chain's order
+        ValueError: n_prefix outside 0..len(melody), or below a pitch chain's order
     """
     pcs, durs = pcs_and_durations(melody)
     if not 0 <= n_prefix <= pcs.size:
         raise ValueError(f"n_prefix must lie in 0..{pcs.size}, got {n_prefix}")
     seed = torch_seed(np.random.default_rng() if rng is None else rng)
-    prefix = pcs[:n_prefix]
-    out = {"real": pcs}
+    prefix, prefix_durs = pcs[:n_prefix], durs[:n_prefix]
+    out = {"real": (pcs, durs)}
     for name, model in models.items():
-        if isinstance(model, NGramModel):
-            out[name] = model.sample(pcs.size, prefix, rng=seed)
+        if isinstance(model, NoteNGram):
+            out[name] = model.sample(pcs.size, prefix, prefix_durs, rng=seed)
+        elif isinstance(model, NGramModel):
+            out[name] = (model.sample(pcs.size, prefix, rng=seed), durs)
+        elif getattr(model, "predicts_durations", False):
+            out[name] = sample_notes(model, prefix, prefix_durs, pcs.size, rng=seed)
         else:
-            out[name] = sample_pitches(model, prefix, durs, rng=seed)
+            out[name] = (sample_pitches(model, prefix, durs, rng=seed), durs)
     return out
+
+
+#: Longest motif note :func:`continue_motif` accepts, in quarter notes (the corpus's longest: 16).
+MAX_MOTIF_DURATION = 16.0
+
+
+def continue_motif(model, pitches: Sequence[int], durations: Sequence[float], n_notes: int = 8,
+                   rng: np.random.Generator | int | None = None, low: int = 55,
+                   high: int = 81) -> tuple[np.ndarray, np.ndarray, float]:
+    """Continue a motif (MIDI pitches, durations in quarter notes) by ``n_notes`` notes of a model
+    that predicts pitch and rhythm, and score the continuation under that model:
+
+        log2 p(continuation | motif) = sum_{t = m}^{m + n - 1} log2 p(x_t, c_t | notes before t),
+
+    m the motif's length. The model sees pitch classes (it was trained on melodies transposed to
+    tonic C, so a motif is heard as if in C) and duration classes; the continuation's pitch classes
+    get a register from ``pitch.pcs_to_midi``, starting at the motif's last pitch (each note in the
+    octave nearest the previous one, within low..high widened to include the motif's own range).
+
+    A model with its own ``continue_motif(pitches, durations, n_notes, rng)`` method (such as Part I's
+    ``note_chain.NoteChain``, which keeps octaves itself) is asked directly, after the same checks of
+    the motif, so that one call serves every composer.
+
+    Notebook: notebooks/02_attention.ipynb, notebooks/05_landscape.ipynb
+    Args:
+        model: a neural melody model with a duration head (Transformer or LSTM with ``cfg.rhythm``),
+            a fitted chain on notes ``ngram.NoteNGram`` (``FactoredNGram`` or ``JointNGram``), or any
+            model with a ``continue_motif`` method of this signature (``low``, ``high`` unused)
+        pitches (sequence of int): the motif's MIDI pitches, 0..127
+        durations (sequence of float): its durations in quarter notes, 0 < d <= MAX_MOTIF_DURATION
+        n_notes (int): notes to add, >= 1
+        rng (Generator or int): randomness
+        low, high (int): MIDI range of the continuation (at least an octave; widened to the motif)
+    Returns:
+        pitches (np.ndarray): the continuation's MIDI pitches (int64, n_notes; without the motif)
+        durations (np.ndarray): its durations in quarter notes (values of DURATION_BINS)
+        log2p (float): the continuation's total log2-probability under the model
+    Raises:
+        ValueError: an empty motif, pitches not integers in 0..127, durations not one per pitch or not
+            in (0, MAX_MOTIF_DURATION], n_notes < 1, a model that predicts no durations, a range
+            low..high narrower than an octave
+    """
+    p = np.asarray(pitches)
+    d = np.asarray(durations, dtype=float)
+    if p.ndim != 1 or p.size == 0:
+        raise ValueError(f"the motif must be a non-empty 1-D sequence of MIDI pitches, got shape {p.shape}")
+    if not (np.issubdtype(p.dtype, np.integer) or (np.issubdtype(p.dtype, np.floating)
+                                                   and np.all(p == np.round(p)))):
+        raise ValueError(f"pitches must be whole MIDI numbers, got {p.tolist()}")
+    if p.min() < 0 or p.max() > 127:
+        raise ValueError(f"pitches must lie in the MIDI range 0..127, got {p.min()}..{p.max()}")
+    if d.shape != p.shape:
+        raise ValueError(f"{p.size} pitches but {d.size} durations")
+    bad = np.flatnonzero(~np.isfinite(d) | (d <= 0) | (d > MAX_MOTIF_DURATION))
+    if bad.size:
+        raise ValueError(f"durations must lie in (0, {MAX_MOTIF_DURATION:g}] quarter notes; note "
+                         f"{bad[0]} has {d[bad[0]]}")
+    if isinstance(n_notes, bool) or not isinstance(n_notes, (int, np.integer)) or n_notes < 1:
+        raise ValueError(f"n_notes must be an integer >= 1, got {n_notes!r}")
+    if high - low < 11:
+        raise ValueError(f"range low..high = {low}..{high} is narrower than an octave")
+    p = p.astype(np.int64)
+    if hasattr(model, "continue_motif"):
+        out_p, out_d, lp = model.continue_motif(p, d, int(n_notes), rng=rng)
+        return np.asarray(out_p, dtype=np.int64), np.asarray(out_d, dtype=float), float(lp)
+    pcs, m, length = p % 12, p.size, p.size + int(n_notes)
+    seed = torch_seed(np.random.default_rng() if rng is None else rng)
+    if isinstance(model, NoteNGram):
+        all_pcs, all_durs = model.sample(length, pcs, d, rng=seed)
+        lp = model.log2_probs([(all_pcs, all_durs)], first=m)["joint"]
+    elif getattr(model, "predicts_durations", False):
+        all_pcs, all_durs = sample_notes(model, pcs, d, length, rng=seed)
+        lp = note_log2_probs(model, [(all_pcs, all_durs)], first=m)["joint"]
+    else:
+        raise ValueError(f"{type(model).__name__} does not predict durations: use a melody model "
+                         "with a duration head or an ngram.NoteNGram")
+    midi = pcs_to_midi(all_pcs[m:], start=int(p[-1]), low=min(int(low), int(p.min())),
+                       high=max(int(high), int(p.max())))
+    return midi, all_durs[m:], float(lp.sum())
 
 
 # --------------------------------------------------------------------------------------------

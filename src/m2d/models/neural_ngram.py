@@ -322,7 +322,7 @@ def compare_orders(split: dict, orders: Sequence[int] = range(7), alpha: float =
         ValueError: an order above ``first`` (its first positions would not be scored)
     """
     from m2d.models.common import n_parameters
-    from m2d.ngram import NGramModel, kth_order_parameter_count
+    from m2d.ngram import NGramModel, kth_order_entry_count
 
     rows = []
     for k in orders:
@@ -333,7 +333,7 @@ def compare_orders(split: dict, orders: Sequence[int] = range(7), alpha: float =
         chain = NGramModel(N_STATES, int(k), alpha=alpha).fit(split["train"])
         rows.append([k, *(chain.bits_per_note(split[s], first=first) for s in ("val", "test")),
                      *(bits_per_note(net, split[s], first=first) for s in ("val", "test")),
-                     kth_order_parameter_count(N_STATES, int(k)), chain.n_contexts_seen,
+                     kth_order_entry_count(N_STATES, int(k)), chain.n_contexts_seen,
                      n_parameters(net)])
     cols = list(zip(*rows, strict=True))
     names = ("order", "count_val", "count_test", "neural_val", "neural_test", "entries",

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from m2d.models.melody_lm import N_PITCH, MelodyModel, TrainConfig
+from m2d.models.melody_lm import MelodyModel, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class TransformerConfig:
         dropout (float): dropout on attention weights and residual branches
         max_len (int): longest input (absolute positions are not used; this bounds the inputs)
         max_rel (int): relative distances are clipped to +-(max_rel - 1); 0 disables relative attention
-        rhythm (bool): also embed the previous duration and the metrical position (past information)
+        rhythm (bool): also embed the previous duration and the metrical position (past information),
+            and predict the duration class (a second output layer on the same hidden state)
         abs_pos (bool): add learned absolute position embeddings (always on when max_rel = 0)
     """
 
@@ -101,7 +102,9 @@ class DecoderLayer(nn.Module):
 
 
 class MusicTransformer(MelodyModel):
-    """Decoder-only Transformer over pitch classes: logits of p(x_t | x_{<t}) at every position.
+    """Decoder-only Transformer over pitch classes: logits of p(x_t | x_{<t}) at every position, and
+    with ``cfg.rhythm`` those of p(c_t | past) over the duration classes from the same last hidden
+    state (:meth:`MelodyModel.note_logits`; p(x_t, c_t | past) is their product).
 
     Without relative attention (``max_rel=0``) learned absolute position embeddings are used (they can
     also be added to relative attention with ``abs_pos=True``).
@@ -120,14 +123,14 @@ class MusicTransformer(MelodyModel):
         self.drop = nn.Dropout(cfg.dropout)
         self.layers = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.n_layers))
         self.ln = nn.LayerNorm(cfg.d_model)
-        self.head = nn.Linear(cfg.d_model, N_PITCH)
+        self.init_heads(cfg.d_model, cfg.rhythm)
 
-    def forward(self, tokens: torch.Tensor, durs: torch.Tensor | None = None,
-                onsets: torch.Tensor | None = None, causal: bool = True, temperature: float = 1.0,
-                return_attention: bool = False):
-        """Logits (batch, T, 12); with ``return_attention`` also the list of per-layer weights
-        (batch, heads, T, T). ``causal=False`` and ``temperature`` != 1 are for inspection only (the
-        model is trained causal at temperature 1).
+    def features(self, tokens: torch.Tensor, durs: torch.Tensor | None = None,
+                 onsets: torch.Tensor | None = None, causal: bool = True, temperature: float = 1.0):
+        """The last layer's normalised hidden states (batch, T, d_model), read by the output layers,
+        and the list of per-layer attention weights (batch, heads, T, T). ``forward`` (inherited)
+        returns the pitch logits, as before. ``causal=False`` and ``temperature`` != 1 are for
+        inspection only (the model is trained causal at temperature 1).
 
         Raises:
             ValueError: input longer than cfg.max_len, or temperature <= 0
@@ -145,8 +148,7 @@ class MusicTransformer(MelodyModel):
         for layer in self.layers:
             x, w = layer(x, causal=causal, temperature=temperature)
             weights.append(w)
-        logits = self.head(self.ln(x))
-        return (logits, weights) if return_attention else logits
+        return self.ln(x), weights
 
 
 def attention_maps(model: MusicTransformer, melody, causal: bool = True, temperature: float = 1.0,
