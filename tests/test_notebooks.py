@@ -31,6 +31,24 @@ def test_committed_without_outputs(path):
                 f"{path.name} has outputs: clear them before committing"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_colab_installs_this_books_version(path):
+    """Where m2d is missing (Colab), the first code cell installs the library at the book's own
+    version tag (v + m2d.__version__, written in pyproject.toml), never the moving default branch,
+    and the SoundFont player every chapter's sound needs."""
+    import re
+
+    import m2d
+
+    nb = json.loads(path.read_text())
+    setup = "".join(next(c for c in nb["cells"] if c["cell_type"] == "code")["source"])
+    pins = re.findall(r'%pip install[^\n]*"m2d @ git\+[^"@]*@([^"]+)"', setup)
+    assert pins == [f"v{m2d.__version__}"], f"{path.name}: m2d install pinned to {pins}"
+    assert "--no-deps tinysoundfont==" in setup
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M)[1]
+    assert version == m2d.__version__
+
+
 #: Longest code cell (lines) and line (columns; wider lines are cut off in the HTML book).
 MAX_CELL_LINES, MAX_COLUMNS = 15, 88
 
