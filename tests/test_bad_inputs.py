@@ -8,6 +8,7 @@ import pytest
 from m2d import (
     attention,
     audio,
+    cache,
     checks,
     corpus,
     markov,
@@ -18,11 +19,15 @@ from m2d import (
     pitch,
     rng,
     soundfont,
+    spectro,
     stochastic,
     tables,
 )
 from m2d import diffusion as df
 from m2d import example_chains as ec
+from m2d.models import common, ddpm, melody_lm, transformer, unet
+from m2d.widgets import attention as attention_widgets
+from m2d.widgets._common import parse_matrix
 
 P3 = ec.TOY_CEG
 BAD = (ValueError, TypeError)
@@ -183,6 +188,40 @@ CASES = [
     ("save suffix", lambda: notation.save(notation.melody_score([60], 1.0), "/tmp/x.pdf"), "'x.pdf'"),
     ("render_melody tempo", lambda: soundfont.render_melody([60], 1.0, tempo=-1), "tempo"),
     ("render_melody counts", lambda: soundfont.render_melody([60, 62], [1, 1, 1]), "2 pitches but 3"),
+    # --- cache
+    ("cache_path escape", lambda: cache.cache_path("../escape", "k"), "letters, digits"),
+    ("cache_path slash", lambda: cache.cache_path("a/b", "k"), "letters, digits"),
+    ("cache_path key", lambda: cache.cache_path("a", "../k"), "cache key"),
+    ("cached_arrays name", lambda: cache.cached_arrays("a/b", [1], dict), "letters, digits"),
+    # --- spectrogram patches
+    ("load_patches split", lambda: spectro.load_patches("dev"), "'dev'"),
+    ("quantize bits", lambda: spectro.quantize(np.zeros(3), bits=0), "bits"),
+    ("quantize nan", lambda: spectro.quantize(np.array([np.nan])), "NaN"),
+    ("frechet shapes", lambda: spectro.frechet_distance(np.ones((5, 3)), np.ones((5, 4))), "same d"),
+    ("cut_patches frames", lambda: spectro.cut_patches(np.zeros((64, 100)), 0, 1), "frames"),
+    ("seam_jump frame", lambda: spectro.seam_jump(np.zeros((2, 64, 64)), 99), "frame"),
+    # --- models
+    ("TransformerConfig heads", lambda: transformer.MusicTransformer(
+        transformer.TransformerConfig(d_model=10, n_heads=3)), "n_heads"),
+    ("encode pitch class 12", lambda: melody_lm.encode(np.array([0, 12])), "0..11"),
+    ("encode empty", lambda: melody_lm.encode(np.array([], dtype=int)), "non-empty"),
+    ("encode duration 0", lambda: melody_lm.encode((np.array([0, 2]), np.array([1.0, 0.0]))),
+     "durations"),
+    ("motif_return_rate n", lambda: melody_lm.motif_return_rate([0, 1, 2, 3], n=0), "n and min_gap"),
+    ("warmup_cosine warmup", lambda: common.warmup_cosine(5, -1, 10), "warmup_steps"),
+    ("warmup_cosine total", lambda: common.warmup_cosine(5, 10, 3), "total_steps"),
+    ("n_parameters not a module", lambda: common.n_parameters("x"), "torch.nn.Module"),
+    ("DDPMConfig steps", lambda: ddpm.DDPMConfig(steps=0), "steps"),
+    ("DDPMConfig lr", lambda: ddpm.DDPMConfig(lr=np.nan), "lr"),
+    ("DDPMConfig ema", lambda: ddpm.DDPMConfig(ema=1.0), "ema"),
+    ("DDPMConfig decreasing", lambda: ddpm.DDPMConfig(beta_start=0.02, beta_end=1e-4), "exceeds"),
+    ("UNetConfig base", lambda: unet.UNetConfig(base=0), "base"),
+    ("UNetConfig mults", lambda: unet.UNetConfig(mults=(1, 0)), "mults"),
+    # --- widgets' parsers
+    ("parse_melody one note", lambda: attention_widgets.parse_melody("C4"), "at least two"),
+    ("parse_melody bad note", lambda: attention_widgets.parse_melody("C4 X9"), "'X9'"),
+    ("parse_matrix ragged", lambda: parse_matrix("1 0\n0"), "different lengths"),
+    ("parse_matrix text", lambda: parse_matrix("a b\nc d"), "'a'"),
     # --- corpus, tables
     ("load_melodies source", lambda: corpus.load_melodies("mozart"), "'mozart'"),
     ("load_melodies essen string",
@@ -199,4 +238,4 @@ def test_bad_input_is_refused_with_a_message(call, match):
 
 
 def test_the_suite_is_large_enough():
-    assert len({c[0] for c in CASES}) == len(CASES) >= 130
+    assert len({c[0] for c in CASES}) == len(CASES) >= 150

@@ -66,10 +66,13 @@ def quantize(x: np.ndarray, bits: int = 8) -> np.ndarray:
     """Round x in [-1, 1] to the grid 2k / (2^bits - 1) - 1, k = 0..2^bits - 1 (an 8-bit image).
 
     Raises:
-        ValueError: bits outside 1..16
+        ValueError: bits outside 1..16, or x with NaN (a value with no place on the grid)
     """
     if not 1 <= bits <= 16:
         raise ValueError(f"bits must be in 1..16, got {bits}")
+    x = np.asarray(x)
+    if np.isnan(x).any():
+        raise ValueError("x contains NaN: it has no place on the quantisation grid")
     levels = 2**bits - 1
     k = np.round((np.clip(x, -1.0, 1.0) + 1.0) * levels / 2.0)
     return k * 2.0 / levels - 1.0

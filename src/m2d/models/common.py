@@ -66,13 +66,26 @@ def n_parameters(model) -> int:
         model (torch.nn.Module): any model
     Returns:
         n (int): trainable parameters
+    Raises:
+        TypeError: ``model`` has no parameters() (not a torch module)
     """
+    if not callable(getattr(model, "parameters", None)):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def warmup_cosine(step: int, warmup_steps: int, total_steps: int) -> float:
     """Learning-rate factor: linear warm-up over ``warmup_steps``, then a cosine decay to 0 at
-    ``total_steps`` (for ``torch.optim.lr_scheduler.LambdaLR``)."""
+    ``total_steps`` (for ``torch.optim.lr_scheduler.LambdaLR``).
+
+    Raises:
+        ValueError: a negative step or warm-up, or total_steps < warmup_steps
+    """
+    from m2d import checks
+
+    step = checks.integer("step", step, low=0)
+    warmup_steps = checks.integer("warmup_steps", warmup_steps, low=0)
+    total_steps = checks.integer("total_steps", total_steps, low=warmup_steps)
     if step < warmup_steps:
         return (step + 1) / warmup_steps
     frac = (step - warmup_steps) / max(1, total_steps - warmup_steps)

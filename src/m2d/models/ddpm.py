@@ -63,6 +63,17 @@ class DDPMConfig:
     seed: int = 0
     unet: UNetConfig = field(default_factory=UNetConfig)
 
+    def __post_init__(self) -> None:
+        from m2d import checks
+
+        for name in ("T", "steps", "batch"):
+            checks.integer(name, getattr(self, name), low=1)
+        checks.integer("warmup", self.warmup, low=0)
+        checks.integer("seed", self.seed, low=0)
+        checks.real("lr", self.lr, low=0, low_open=True)
+        checks.real("ema", self.ema, low=0, high=1, high_open=True)
+        self.betas()  # the schedule's own checks (kind, order, range)
+
     def betas(self) -> np.ndarray:
         """beta_1..beta_T of this configuration."""
         return df.make_schedule(self.schedule, self.T, self.beta_start, self.beta_end)

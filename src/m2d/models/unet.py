@@ -35,6 +35,16 @@ class UNetConfig:
     in_channels: int = 1
     space_to_depth: int = 1
 
+    def __post_init__(self) -> None:
+        from m2d import checks
+
+        checks.integer("base", self.base, low=1)
+        checks.integer("in_channels", self.in_channels, low=1)
+        checks.integer("space_to_depth", self.space_to_depth, low=1)
+        if not self.mults or any(isinstance(m, bool) or not isinstance(m, int) or m < 1
+                                 for m in self.mults):
+            raise ValueError(f"mults must be positive integers, one per level, got {self.mults!r}")
+
     def as_dict(self) -> dict:
         return asdict(self)
 
