@@ -1,4 +1,5 @@
-"""Tables and numbers for readers: Markdown tables of already formatted cells, byte counts.
+"""Tables and numbers for readers: Markdown tables of already formatted cells, byte counts, and
+numbers bound to the prose (:func:`glue`).
 
 Notebook: notebooks/02_attention.ipynb, notebooks/05_landscape.ipynb
 """
@@ -72,3 +73,28 @@ def mean_spread(values, noun: str = "set", digits: int = 1) -> str:
     if v.size == 1:
         return f"{v[0]:.{digits}f} (one {noun})"
     return f"{v.mean():.{digits}f} ± {v.std():.{digits}f} ({v.size} {noun}s)"
+
+
+def glue(name: str, value: Any) -> Any:
+    """Bind a computed number to the prose: ``{glue:text}`name``` (or ``{glue:text}`name:.2f```)
+    in a Markdown cell shows ``value`` as this execution computed it, so text and output cannot
+    disagree (myst-nb's ``glue``, not displayed in the cell). Where myst-nb is not installed (a
+    plain Colab runtime) nothing is recorded and the value is simply returned.
+
+    Notebook: every chapter whose prose quotes a computed number
+    Args:
+        name (str): the key the prose uses (letters, digits, ``_``)
+        value: a number or short text
+    Returns:
+        value: unchanged
+    Raises:
+        ValueError: a name that is not an identifier
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"glue name must be an identifier, got {name!r}")
+    try:
+        from myst_nb import glue as _glue
+    except ImportError:  # pragma: no cover - outside the book's build environment
+        return value
+    _glue(name, value, display=False)
+    return value
