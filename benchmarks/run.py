@@ -4,7 +4,8 @@
 - library vs independent implementations, as ratios (quantecon, diffusers, torch)
 - widget callbacks: p50/p95 over >= 50 updates, picture and sound separately
 - training time to the chapters' quality figures (Part II bits/note, Part III ELBO)
-- Part-specific scripts found beside this one (markov_bench, attention_scaling, diffusion_bench)
+- Part-specific scripts found beside this one (markov_bench, attention_scaling, diffusion_bench,
+  widget_bench: the melody widgets' update including the engraved score, and the scores' page weight)
 
 Usage: .venv/bin/python benchmarks/run.py [--no-build]
 """

@@ -49,3 +49,24 @@ def test_score_player_shows_the_score_plays_it_and_offers_files_that_reopen():
         players.score_player(s, y, "../")
     with pytest.raises(ValueError, match="silent"):
         players.score_player(s, np.zeros(4000, dtype=np.float32) + 1e-4, "x")
+
+
+def test_download_links_carry_the_files_and_a_safe_name():
+    import base64
+    import re
+
+    from m2d import notation
+
+    s = notation.melody_score([60, 64, 67, 72], [0.5, 0.5, 1, 2])
+    midi, xml = notation.to_midi(s), notation.to_musicxml(s)
+    h = players.download_links("../my melody", midi, xml, style="color:red")
+    links = re.findall(r"<a download='([^']+)' style='color:red' href='data:([^;]+);base64,([^']+)'", h)
+    assert [(n, m) for n, m, _ in links] == [("my-melody.mid", players.MIDI_MIME),
+                                             ("my-melody.musicxml", players.MUSICXML_MIME)]
+    assert base64.b64decode(links[0][2]) == midi
+    assert notation.notes_of(base64.b64decode(links[1][2]).decode()) == notation.notes_of(s)
+    assert players.file_stem("bwv 269/soprano") == "bwv-269-soprano"
+    with pytest.raises(ValueError, match="empty"):
+        players.download_links("x", b"", xml)
+    with pytest.raises(ValueError, match="letters or digits"):
+        players.download_links("//", midi, xml)

@@ -159,3 +159,95 @@ def test_attention_example_matches_torch():
     assert np.abs(w.weights - 1 / 3).max() < 0.05
     w.K.value = "1 0 0\n0 1 0\n1 1 0"
     assert "same feature size" in w.error
+
+
+# ---------------------------------------------------------------- the explorer's score and save links
+
+
+def _downloads(files_html: str) -> dict[str, bytes]:
+    import base64
+    import re
+
+    return {name: base64.b64decode(data) for name, data in
+            re.findall(r"<a download='([^']+)'[^>]* href='data:[^;]+;base64,([^']+)'", files_html)}
+
+
+def test_score_follows_the_melody_and_the_files_reopen(explorer, bach_split):
+    from m2d import notation
+    from m2d.widgets._common import svg_note_count
+
+    explorer.source.value = "corpus"
+    explorer.melody.value = 0
+    m = bach_split["test"][0]
+    assert svg_note_count(explorer.score.svg) == len(m)  # notes tied over a bar line count once
+    key = "C" if m.mode == "major" else "c"
+    assert explorer.score.stream.recurse().getElementsByClass("KeySignature")[0].sharps == \
+        (0 if key == "C" else -3)
+    svg = explorer.score.svg
+    explorer.head.value = 1 - explorer.head.value  # not the melody: the score is not redone
+    explorer.query.value = 2
+    assert explorer.score.svg is svg
+    explorer.source.value = "typed"
+    explorer.text.value = "D4 F#4 A4 D5 A4 F#4 E4 D4"
+    assert explorer.score.svg != svg and svg_note_count(explorer.score.svg) == 8
+    want = [[(p, 1.0) for p in (62, 66, 69, 74, 69, 66, 64, 62)]]
+    files = _downloads(explorer.score.files.value)
+    assert set(files) == {"typed-melody.mid", "typed-melody.musicxml"}
+    assert notation.notes_of(files["typed-melody.mid"]) == want
+    assert notation.notes_of(files["typed-melody.musicxml"].decode()) == want
+    assert explorer.score.stream.recurse().getElementsByClass("KeySignature")[0].sharps == 2  # D
+    explorer.text.value = "D4 F#4 Q4"  # bad text: message, text kept, the score stays
+    assert "'Q4' is not a note name" in explorer.error and explorer.text.value == "D4 F#4 Q4"
+    assert svg_note_count(explorer.score.svg) == 8 and "typed-melody.mid" in explorer.score.files.value
+    t = explorer.last_timing
+    assert 0 < t["picture"] <= t["score"] <= t["sound"] <= t["files"]
+    explorer.source.value = "sampled"
+    name = f"{m.id.rsplit('/', 1)[-1]}-transformer-seed-{explorer.seed.value}"
+    files = _downloads(explorer.score.files.value)
+    assert notation.notes_of(files[f"{name}.mid"]) == [
+        list(zip(explorer.pitches.tolist(), explorer.durations.tolist(), strict=True))]
+    explorer.source.value = "corpus"
+
+
+def test_static_counterpart_stores_the_melody_score_once(bach_split):
+    import base64
+    import gzip
+    import json
+    import re
+
+    from m2d import notation
+    from m2d.widgets._common import svg_note_count
+
+    torch.manual_seed(0)
+    model = MusicTransformer(TransformerConfig(d_model=16, n_heads=2, n_layers=2, d_ff=32,
+                                               dropout=0.0, max_rel=8)).eval()
+    P = ngram.fit_transition_matrix(bach_split["train"], smoothing=0.1)
+    page = wa.explorer_static(model, bach_split["test"][:2], P, melody_index=1, query=5).data
+    blob = json.loads(re.search(r"<script type='application/json'>(.*?)</script>", page, re.S)
+                      .group(1).replace("<\\/", "</"))
+    packed = json.loads(gzip.decompress(base64.b64decode(blob["packed"])))
+    assert len(blob["frames"]) == 4 and {f["score"] for f in blob["frames"].values()} == {0}
+    m = bach_split["test"][1]
+    assert svg_note_count(packed["svgs"][0]) == len(m)
+    stem, midi, xml = packed["files"][0]
+    assert stem == m.id.rsplit("/", 1)[-1]
+    want = [list(zip(m.pitches.tolist(), m.durations.tolist(), strict=True))]
+    assert notation.notes_of(base64.b64decode(midi)) == notation.notes_of(xml) == want
+
+
+def test_analysed_key_is_the_key_music21_hears():
+    from m2d import notation
+    from m2d.widgets._common import analysed_key
+
+    melodies = [([62, 64, 66, 67, 69, 71, 73, 74], 1.0),  # D major scale
+                ([69, 71, 72, 74, 76, 77, 80, 81, 76, 69], 0.5),  # a minor, raised seventh
+                ([70, 74, 77, 75, 74, 72, 70], [1, 1, 1, 0.5, 0.5, 1, 2])]
+    for pitches, durations in melodies:
+        d = np.broadcast_to(durations, (len(pitches),)).tolist()
+        name = analysed_key(pitches, d)
+        heard = notation.melody_score(pitches, d).recurse().getElementsByClass("Key")[0]
+        given = notation.melody_score(pitches, d, key=name).recurse().getElementsByClass("Key")[0]
+        assert (given.tonic.name, given.mode) == (heard.tonic.name, heard.mode), name
+    from music21.key import Key  # the signature is what the score shows: 2 sharps, none, 2 flats
+
+    assert [Key(analysed_key(p, np.broadcast_to(d, (len(p),)))).sharps for p, d in melodies] == [2, 0, -2]

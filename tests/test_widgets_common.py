@@ -84,3 +84,24 @@ def test_blitted_picture_equals_a_fresh_drawing(make, move):
     fresh._layout = object()
     fresh.update()
     np.testing.assert_array_equal(_pixels(w.image), _pixels(fresh.image))
+
+
+def test_worked_examples_have_a_static_counterpart_in_the_html_build(monkeypatch):
+    """No dead controls: while the book is built, a worked example shows a frame player of its own
+    pictures over one control, and the control is put back afterwards."""
+    from m2d.widgets import attention as wa
+    from m2d.widgets import diffusion as wd
+    from m2d.widgets import markov as wm
+
+    for ex in (wm.ToyChainExample(n=3), wa.AttentionExample(), wd.PixelDiffusionExample(t=500)):
+        before = getattr(ex, ex.STATIC_CONTROL).value
+        html = ex.static().data
+        assert "m2d-frames" in html and ex.STATIC_TITLE in html
+        assert html.count("data:image/png") >= 1 and "<input" in html  # the frame player's slider
+        assert getattr(ex, ex.STATIC_CONTROL).value == before
+        shown = []
+        monkeypatch.setenv("M2D_HTML_BUILD", "1")
+        monkeypatch.setattr("IPython.display.display", shown.append)
+        ex._ipython_display_()
+        monkeypatch.delenv("M2D_HTML_BUILD")
+        assert len(shown) == 1 and "m2d-frames" in shown[0].data

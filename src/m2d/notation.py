@@ -25,7 +25,8 @@ from m2d.corpus import import_music21
 #: no header/footer, glyphs defined once per SVG (smaller pages).
 ENGRAVING = {"pageWidth": 2200, "adjustPageHeight": True, "scale": 35, "header": "none",
              "footer": "none", "breaks": "auto", "pageMarginTop": 20, "pageMarginBottom": 20,
-             "pageMarginLeft": 20, "pageMarginRight": 20, "svgViewBox": True}
+             "pageMarginLeft": 20, "pageMarginRight": 20, "svgViewBox": True,
+             "svgFormatRaw": True}
 
 
 def _melody_notes(pitches, durations) -> tuple[np.ndarray, np.ndarray]:

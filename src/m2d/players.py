@@ -106,22 +106,15 @@ class ScorePlayer:
     """
 
     def __init__(self, score, y: np.ndarray, name: str, caption: str = "", sr: int = SR):
-        import re
-
         from m2d import notation
 
-        stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name)).strip("-.")[:80]
-        if not stem:
-            raise ValueError(f"name must contain letters or digits for the file names, got {name!r}")
-        self.name, self.caption = stem, caption
+        self.name, self.caption = file_stem(name), caption
         self.player = listen(y, sr)
         self.svg = notation.engrave(score)
         self.midi = notation.to_midi(score)
         self.musicxml = notation.to_musicxml(score)
 
     def _repr_html_(self) -> str:
-        midi = base64.b64encode(self.midi).decode()
-        xml = base64.b64encode(self.musicxml.encode("utf-8")).decode()
         cap = f"<div style='font-weight:600;margin:4px 0'>{html.escape(self.caption)}</div>" \
             if self.caption else ""
         return (f"<figure class='m2d-score' style='margin:8px 0'>{cap}"
@@ -129,10 +122,55 @@ class ScorePlayer:
                 f"style='max-width:100%;overflow-x:auto'>{self.svg}</div>"
                 f"<div style='display:flex;gap:12px;align-items:center;flex-wrap:wrap'>"
                 f"{self.player._repr_html_()}"
-                f"<a download='{self.name}.mid' href='data:audio/midi;base64,{midi}'>MIDI</a>"
-                f"<a download='{self.name}.musicxml' "
-                f"href='data:application/vnd.recordare.musicxml+xml;base64,{xml}'>MusicXML</a>"
+                f"{download_links(self.name, self.midi, self.musicxml)}"
                 f"</div></figure>")
+
+
+#: MIME types of the score downloads (data URIs).
+MIDI_MIME = "audio/midi"
+MUSICXML_MIME = "application/vnd.recordare.musicxml+xml"
+
+
+def file_stem(name: str) -> str:
+    """A safe file-name stem for downloads: anything but letters, digits and ``_ . -`` becomes ``-``
+    (at most 80 characters), e.g. ``"../Markov k=3"`` -> ``"Markov-k-3"``.
+
+    Raises:
+        ValueError: a name with no letters or digits
+    """
+    import re
+
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name)).strip("-.")[:80]
+    if not stem:
+        raise ValueError(f"name must contain letters or digits for the file names, got {name!r}")
+    return stem
+
+
+def download_links(name: str, midi: bytes, musicxml: str, style: str = "") -> str:
+    """HTML of the two take-home links of a piece: ``<a download='name.mid'>`` and
+    ``<a download='name.musicxml'>`` with the files inside as base64 data URIs, so they work offline,
+    from disk, in Jupyter, Binder and Colab (no server file is involved).
+
+    Notebook: notebooks/01_markov.ipynb (score players and the live widgets' save links)
+    Args:
+        name (str): file stem (made safe with :func:`file_stem`)
+        midi (bytes): a standard MIDI file (:func:`m2d.notation.to_midi`)
+        musicxml (str): a MusicXML document (:func:`m2d.notation.to_musicxml`)
+        style (str): inline CSS of each link (e.g. to draw them as buttons)
+    Returns:
+        html (str): two ``<a>`` elements
+    Raises:
+        ValueError: a name with no letters or digits, or an empty file
+    """
+    stem = file_stem(name)
+    if not midi or not musicxml:
+        raise ValueError(f"{stem}: empty MIDI or MusicXML file ({len(midi)} and {len(musicxml)} bytes)")
+    css = f" style='{html.escape(style)}'" if style else ""
+    b64_midi = base64.b64encode(midi).decode()
+    b64_xml = base64.b64encode(musicxml.encode("utf-8")).decode()
+    return (f"<a download='{stem}.mid'{css} href='data:{MIDI_MIME};base64,{b64_midi}'>MIDI</a>"
+            f"<a download='{stem}.musicxml'{css} href='data:{MUSICXML_MIME};base64,{b64_xml}'>"
+            "MusicXML</a>")
 
 
 def score_player(score, y: np.ndarray, name: str, caption: str = "", sr: int = SR) -> ScorePlayer:

@@ -56,7 +56,8 @@ def check_stochastic(P, atol: float = 1e-8) -> np.ndarray:
     bad = np.flatnonzero(np.abs(sums - 1.0) > atol)
     if bad.size:
         i = bad[0]
-        raise ValueError(f"row {i} sums to {sums[i]:.6g}, not 1 (every row must sum to 1)")
+        raise ValueError(f"row {i} sums to {sums[i]:.10g}, not 1 (off by {sums[i] - 1:+.1e}; "
+                         f"tolerance {atol:g}; every row must sum to 1)")
     return A
 
 

@@ -1,5 +1,6 @@
 """Attention widgets: the heatmap explorer (Part II: the trained Transformer's attention on a melody,
-one head at a time, beside the fixed Markov row of Part I) and the worked example's
+one head at a time, beside the fixed Markov row of Part I; the melody engraved as a score with MIDI
+and MusicXML save links) and the worked example's
 :class:`AttentionExample` (the C-E-G attention with editable Q and K).
 
 Notebook: notebooks/02_attention.ipynb, notebooks/04_examples.ipynb
@@ -20,6 +21,7 @@ from m2d.pitch import PITCH_CLASSES, midi_name, parse_note, pcs_to_midi
 from m2d.stochastic import check_stochastic
 from m2d.widgets._common import (
     BlitFigure,
+    ScoreView,
     WorkedExample,
     annotate_heatmap,
     error_html,
@@ -83,14 +85,18 @@ def _apply_gains(y: np.ndarray, durations: np.ndarray, gains: np.ndarray, tempo:
 
 class AttentionExplorer:
     """Attention heatmap explorer: melody (corpus / sampled / typed), layer, head, query, temperature,
-    causal mask; shows the heatmap, the query row and the Markov row for the same note, and plays
-    the melody, plain and with the attended notes loud.
+    causal mask; shows the heatmap, the query row and the Markov row for the same note, engraves the
+    melody as a score (with MIDI and MusicXML save links), and plays it, plain and with the attended
+    notes loud.
 
     Every control is an attribute; changing one calls :meth:`update` (tests set values directly).
     Bad typed text shows the parser's message in ``message`` beside the text box and keeps the text
     and the last good picture. State after ``update()``: ``pitches``, ``durations`` (the melody),
-    ``numbers`` (see :meth:`compute`), ``image`` (PNG bytes), ``signal`` and ``highlighted``
-    (audio), ``error`` (message or None).
+    ``numbers`` (see :meth:`compute`), ``image`` (PNG bytes), ``score``
+    (:class:`~m2d.widgets._common.ScoreView`: the melody's score and files, redone when the melody
+    changes), ``signal`` and ``highlighted`` (audio), ``error`` (message or None), ``timings``
+    (seconds from each change to its new picture) and ``last_timing`` (seconds from the last change
+    until the picture, the score, the sound and the files were ready).
 
     Notebook: notebooks/02_attention.ipynb
     Args:
@@ -139,6 +145,7 @@ class AttentionExplorer:
         self.status = W.HTML()
         self.player = W.Output()
         self.player_attention = W.Output()
+        self.score = ScoreView("attention-melody")
 
         self.fig = Figure(figsize=(11.5, 4.4), dpi=dpi)
         gs = self.fig.add_gridspec(2, 2, width_ratios=[1.0, 1.45], hspace=0.6, wspace=0.16,
@@ -155,6 +162,7 @@ class AttentionExplorer:
         self._melody_key = None
         self._busy = False
         self.timings: list[float] = []  # seconds from a control change to the new picture
+        self.last_timing: dict[str, float] = {}
         for w in (self.source, self.melody, self.seed, self.text, self.layer, self.head, self.query,
                   self.temperature, self.causal):
             w.observe(self._changed, names="value")
@@ -218,9 +226,34 @@ class AttentionExplorer:
         self.numbers = self.compute()
         self._draw(rebuild=new_melody)
         self.timings.append(time.perf_counter() - t0)
-        if new_melody:  # the picture first, then the sound
+        timing = {"picture": self.timings[-1]}
+        if new_melody:  # the picture first, then the score, the sound and the files
+            self.score.show(pitches, durations, key=self.key_signature())
+        timing["score"] = time.perf_counter() - t0
+        if new_melody:
             self.signal = audio.synthesize(pitches, durations, tempo=self.tempo)
         self._play(new_melody)
+        timing["sound"] = time.perf_counter() - t0
+        if new_melody:
+            self.score.offer(self.file_name())
+        timing["files"] = time.perf_counter() - t0
+        self.last_timing = timing
+
+    def key_signature(self) -> str | None:
+        """Key of the score: the corpus melody's mode in C (the split is transposed to tonic C; a
+        sample continues its chorale), or None for typed notes (music21 analyses them)."""
+        if self.source.value == "typed":
+            return None
+        return "C" if self.melodies[self.melody.value].mode == "major" else "c"
+
+    def file_name(self) -> str:
+        """Stem of the save links: the chorale (and the sample's seed), or "typed-melody"."""
+        if self.source.value == "typed":
+            return "typed-melody"
+        name = str(self.melodies[self.melody.value].id).rsplit("/", 1)[-1]
+        if self.source.value == "sampled":
+            return f"{name}-transformer-seed-{self.seed.value}"
+        return name
 
     def compute(self) -> dict[str, np.ndarray]:
         """The numbers behind the picture: ``A`` (T x T attention of the chosen layer and head;
@@ -372,10 +405,11 @@ class AttentionExplorer:
 
         return W.VBox([self.source, W.HBox([self.melody, self.seed]), W.HBox([self.text, self.message]),
                        W.HBox([self.layer, self.head, self.query]), W.HBox([self.temperature, self.causal]),
-                       self.picture, self.status,
+                       self.picture, self.status, self.score.sheet,
                        W.HBox([W.HTML("melody&nbsp;"), self.player,
                                W.HTML("&nbsp;what the query sees, as loud as it attends&nbsp;"),
-                               self.player_attention])])
+                               self.player_attention]),
+                       W.HBox([self.score.files, self.score.message])])
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -387,7 +421,8 @@ def explorer_static(model, melodies: Sequence, markov_P, melody_index: int = 0, 
                     layers: Sequence[int] | None = None, heads: Sequence[int] | None = None):
     """The explorer's static counterpart for the HTML book: its picture and "what the query sees"
     sound for every (layer, head), precomputed by driving a real :class:`AttentionExplorer` on one
-    corpus melody and query.
+    corpus melody and query, with the melody's score and its MIDI and MusicXML files (one melody:
+    the page stores the score once).
 
     Notebook: notebooks/02_attention.ipynb
     Returns:
@@ -405,7 +440,7 @@ def explorer_static(model, melodies: Sequence, markov_P, melody_index: int = 0, 
     def make(layer: int, head: int) -> static.Frame:
         ex.layer.value, ex.head.value = int(layer), int(head)
         return static.Frame(ex.image, audio.encode_mp3(ex.highlighted, audio.SR),
-                            caption=strip_tags(ex.status.value))
+                            caption=strip_tags(ex.status.value), score=ex.score.frame_score())
 
     params = {"layer": layers, "head": heads}
     frames = static.render_frames(params, make)
@@ -417,6 +452,9 @@ def explorer_static(model, melodies: Sequence, markov_P, melody_index: int = 0, 
 class AttentionExample(WorkedExample):
     """Edit the projected queries and keys of three tokens (C, E, G); see softmax(QK^T / sqrt(d_k))
     row by row (Definition 21.6, Theorem 21.3)."""
+
+    STATIC_CONTROL, STATIC_VALUES = "temperature", (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+    STATIC_TITLE = "Attention of C, E and G"
 
     def __init__(self, Q=None, K=None, V=None, scale: float | None = None):
         super().__init__((10, 3))

@@ -244,6 +244,8 @@ class PixelDiffusionExample(WorkedExample):
     (Theorem 21.4, Example 21.2); a histogram of many draws against the predicted Gaussian."""
 
     BINS = 80
+    STATIC_CONTROL, STATIC_VALUES = "t", (0, 1, 10, 50, 100, 250, 500, 750, 1000)
+    STATIC_TITLE = "One pixel under the forward process"
 
     def __init__(self, x0: float = 0.8, t: int = 500, T: int = 1000, beta_start: float = 1e-4,
                  beta_end: float = 0.02, draws: int = 20_000,

@@ -1,5 +1,6 @@
-"""Markov-chain widgets: the transition-matrix editor (edit P, see pi, hear a melody), the P^n
-explorer, and the worked example's :class:`ToyChainExample` (type a matrix, see P^n and pi).
+"""Markov-chain widgets: the transition-matrix editor (edit P, see pi, read and hear a melody, save
+it as MIDI or MusicXML), the P^n explorer, and the worked example's :class:`ToyChainExample` (type a
+matrix, see P^n and pi).
 
 Both are thin layers over :mod:`m2d.markov`: every control is an attribute, and ``update()`` recomputes
 everything, so tests drive them by setting values. Invalid input never raises into the page: the
@@ -10,6 +11,7 @@ Notebook: notebooks/01_markov.ipynb, notebooks/04_examples.ipynb
 
 from __future__ import annotations
 
+import time
 from functools import cache
 
 import ipywidgets as W
@@ -20,6 +22,7 @@ from matplotlib.collections import PolyCollection
 from m2d import audio, example_chains, markov, ngram, pitch, players, plotting
 from m2d.widgets._common import (
     BlitFigure,
+    ScoreView,
     WorkedExample,
     annotate_heatmap,
     error_html,
@@ -74,12 +77,16 @@ def _fmt(x: float) -> str:
 
 
 class TransitionMatrixEditor:
-    """Edit a 12x12 transition matrix; see it, its stationary distribution, and hear its melody.
+    """Edit a 12x12 transition matrix; see it, its stationary distribution, and read, hear and save
+    its melody.
 
     Controls: ``preset``, the 12x12 ``cells`` (Text), ``normalize`` (button), ``strict`` (rows must
     already sum to 1; otherwise rows are normalised on the fly), ``seed``, ``length``, ``start``,
-    ``tempo``. State after ``update()``: ``P``, ``pi``, ``melody`` (MIDI), ``signal`` (audio),
-    ``error`` (message or None), ``image`` (PNG bytes of the figure).
+    ``tempo``. State after ``update()``: ``P``, ``pi``, ``melody`` (MIDI, eighth notes), ``signal``
+    (audio), ``error`` (message or None), ``image`` (PNG bytes of the figure), ``score``
+    (:class:`~m2d.widgets._common.ScoreView`: the melody engraved in C, and its MIDI and MusicXML
+    save links), ``last_timing`` (seconds from the change until the picture, the score, the sound and
+    the files were ready).
 
     Notebook: notebooks/01_markov.ipynb
     """
@@ -105,8 +112,10 @@ class TransitionMatrixEditor:
         self.message = W.HTML()
         self.picture = W.Image(format="png")
         self.player = W.Output()
+        self.score = ScoreView("markov-melody")
         self.P = self.pi = self.melody = self.signal = self.error = None
         self.image = b""
+        self.last_timing: dict[str, float] = {}
         self._fig, axes = plt.subplots(1, 3, figsize=(13, 3.4),
                                        gridspec_kw={"width_ratios": [1, 1.1, 2]})
         self._axes = axes
@@ -173,8 +182,17 @@ class TransitionMatrixEditor:
         self.error = msg
         self.message.value = error_html(msg)
 
+    def file_name(self) -> str:
+        """Stem of the save links: the preset (or "edited") and the seed."""
+        source = self.preset.value if self.texts() == self._shown else "edited"
+        return f"markov-{source}-seed-{self.seed.value}"
+
     def update(self) -> None:
-        """Recompute from the controls; on invalid input show the message and keep everything else."""
+        """Recompute from the controls; on invalid input show the message and keep everything else.
+
+        Order: the picture, then the score (the two a reader looks at), then the sound, then the
+        files behind the save links."""
+        t0 = time.perf_counter()
         try:
             # normalising again absorbs strict-mode round-off
             chain = markov.MarkovChain(markov.normalize_rows(self.current_matrix()))
@@ -186,15 +204,22 @@ class TransitionMatrixEditor:
         self.P, self.pi = chain.P, pi
         pcs = chain.sample(self.length.value, self.start.value, rng=self.seed.value)
         self.melody = pitch.pcs_to_midi(pcs)
-        self.signal = audio.synthesize(self.melody, 0.5, tempo=self.tempo.value)
         ent = chain.entropy_rate
         self.message.value = ok_html(f"stochastic; entropy rate {ent:.2f} bits/note")
         self._draw()
+        timing = {"picture": time.perf_counter() - t0}
+        self.score.show(self.melody, 0.5, key="C")  # the presets live in C, as the chapter's chains
+        timing["score"] = time.perf_counter() - t0
+        self.signal = audio.synthesize(self.melody, 0.5, tempo=self.tempo.value)
         self.player.clear_output(wait=True)
         with self.player:
             from IPython.display import display
 
             display(players.play(self.signal))
+        timing["sound"] = time.perf_counter() - t0
+        self.score.offer(self.file_name())
+        timing["files"] = time.perf_counter() - t0
+        self.last_timing = timing
 
     def _draw(self) -> None:
         """Blitted redraw (:class:`BlitFigure`): axes and labels are rendered once; an update paints
@@ -215,8 +240,8 @@ class TransitionMatrixEditor:
             self._fig.tight_layout()
             self._blit.animate(self._im, *self._bars, self._roll)
         top = a1.get_ylim()[1]
-        if not top / 3 < self.pi.max() * 1.1 <= top:  # rescale the bars only when needed
-            a1.set_ylim(0, max(self.pi.max() * 1.1, 1e-12))
+        if not top / 3 < self.pi.max() * 1.02 <= top:  # rescale the bars only when needed,
+            a1.set_ylim(0, max(self.pi.max() * 1.25, 1e-12))  # with headroom: edits nudge pi
             self._blit.invalidate()
         length = len(self.melody) * 0.5
         if a2.get_xlim()[1] != length:
@@ -239,7 +264,10 @@ class TransitionMatrixEditor:
         rows = [W.HBox([W.Label(NAMES[i], layout=label)] + row) for i, row in enumerate(self.cells)]
         controls = W.VBox([W.HBox([self.preset, self.normalize, self.strict]),
                            W.HBox([self.seed, self.start]), W.HBox([self.length, self.tempo])])
-        return W.VBox([controls, self.message, W.VBox([header] + rows), self.picture, self.player])
+        return W.VBox([controls, self.message, W.VBox([header] + rows), self.picture,
+                       self.score.sheet,
+                       W.HBox([self.player, self.score.files, self.score.message],
+                              layout=W.Layout(align_items="center", flex_flow="row wrap"))])
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -336,8 +364,9 @@ class PowerExplorer:
 
 
 def editor_static(preset_names=None, seeds=(1, 2, 3, 4), length: int = 24, tempo: int = 132):
-    """The editor's static counterpart for the HTML book: its own picture and sound for every
-    (preset, seed) pair, precomputed by driving a real :class:`TransitionMatrixEditor`.
+    """The editor's static counterpart for the HTML book: its own picture, sound and score (with the
+    MIDI and MusicXML files) for every (preset, seed) pair, precomputed by driving a real
+    :class:`TransitionMatrixEditor`.
 
     Notebook: notebooks/01_markov.ipynb
     Returns:
@@ -353,7 +382,8 @@ def editor_static(preset_names=None, seeds=(1, 2, 3, 4), length: int = 24, tempo
         ed.seed.value = int(seed)
         notes = " ".join(NAMES[m % 12] for m in ed.melody[:12])
         return static.Frame(ed.image, audio.encode_mp3(ed.signal, audio.SR),
-                            caption=f"{preset}, seed {seed}: {notes} …")
+                            caption=f"{preset}, seed {seed}: {notes} …",
+                            score=ed.score.frame_score())
 
     params = {"preset": names, "seed": list(seeds)}
     frames = static.render_frames(params, make)
@@ -383,7 +413,8 @@ def explorer_static(preset_names=("Illiac-style", "stepwise", "Bach-fitted"),
 
 
 class ToyChainExample(WorkedExample):
-    """Type a stochastic matrix on {C, E, G} (or any size); see P^n and pi (Theorems 21.1-21.2)."""
+    """Type a stochastic matrix on {C, E, G} (or any size up to :attr:`MAX_STATES`); see P^n and pi
+    (Theorems 21.1-21.2)."""
 
     def __init__(self, P=example_chains.TOY_CEG, n: int = 2):
         super().__init__((10, 3))
@@ -395,8 +426,17 @@ class ToyChainExample(WorkedExample):
             w.observe(lambda _: self.update(), names="value")
         self.update()
 
+    #: Largest matrix the example draws legibly (its heatmap prints entries up to 6 x 6).
+    MAX_STATES = 12
+    STATIC_CONTROL, STATIC_VALUES = "n", (0, 1, 2, 3, 4, 6, 8, 12, 16, 30)
+    STATIC_TITLE = "The toy chain on {C, E, G}: P^n and pi"
+
     def compute(self) -> str:
-        chain = markov.MarkovChain(parse_matrix(self.matrix.value))
+        P = parse_matrix(self.matrix.value)
+        if len(P) > self.MAX_STATES:
+            raise ValueError(f"{len(P)} states: this example draws at most {self.MAX_STATES} "
+                             "(use markov.MarkovChain for larger chains)")
+        chain = markov.MarkovChain(P)
         self.P, self.Pn, self.pi = chain.P, chain.n_step(self.n.value), chain.stationary
         gap = np.abs(self.Pn - self.pi).max()
         return f"stochastic; max |P^n - pi| over all entries = {gap:.2e}"
@@ -422,7 +462,8 @@ class ToyChainExample(WorkedExample):
             bar.set_height(p)
         self._im.set_data(self.Pn)
         self._title.set_text(f"$P^{{{self.n.value}}}$")
-        annotate_heatmap(self._texts, self.Pn)
+        if self._texts:  # entries are printed up to 6 x 6 only
+            annotate_heatmap(self._texts, self.Pn)
         return False
 
     @property
