@@ -189,3 +189,46 @@ def test_reconstruct_is_encode_then_decode_and_idempotent():
     assert r.shape == x.shape
     np.testing.assert_array_equal(r, tokens.decode_patches(tokens.encode_patches(x, book), book))
     np.testing.assert_array_equal(tokens.reconstruct(r, book), r)   # codewords map to themselves
+
+
+def test_decoder_bits_lower_bound_brackets_the_exact_token_likelihood():
+    """Brute force on a tiny case: with a uniform code model over all K^F code sequences the exact
+    -log2 p(x) = -log2 sum_c K^-F p(x | c) lies between the lower bound and codes + decoder bits."""
+    import itertools
+
+    from m2d import diffusion
+
+    rng = np.random.default_rng(3)
+    K, dim, F = 3, 4, 3
+    book = rng.uniform(-0.8, 0.8, (K, dim)).astype(np.float32)
+    sigma = rng.uniform(0.05, 0.3, dim)
+    x = spectro.quantize(rng.uniform(-1, 1, (2, dim, F)).astype(np.float32))
+    lower = tokens.decoder_bits_lower_bound(x, book, sigma)
+    upper = F * np.log2(K) + tokens.decoder_bits(x, book, sigma)
+    for i in range(len(x)):
+        terms = []
+        for c in itertools.product(range(K), repeat=F):
+            mean = book[list(c)].T.astype(np.float64)                  # (dim, F)
+            ll = diffusion.discretized_gaussian_log_likelihood(x[i], mean, sigma[:, None])
+            terms.append(ll.sum() - F * np.log(K))
+        exact = -np.logaddexp.reduce(terms) / np.log(2.0)
+        assert lower[i] <= exact + 1e-9 <= upper[i] + 2e-9
+        # the bound is the best single code sequence's decoder bits, found by brute force
+        best = min(-(t + F * np.log(K)) / np.log(2.0) for t in terms)
+        assert lower[i] == pytest.approx(best, rel=1e-9)
+    # never above the decoder bits of the nearest codewords; any chunk size gives the same
+    assert np.all(lower <= tokens.decoder_bits(x, book, sigma) + 1e-9)
+    np.testing.assert_allclose(tokens.decoder_bits_lower_bound(x, book, sigma, chunk=1), lower)
+
+
+def test_decoder_bits_lower_bound_rejects_bad_input():
+    book = np.zeros((2, 3), dtype=np.float32)
+    x = np.zeros((1, 3, 4))
+    with pytest.raises(ValueError, match="sigma"):
+        tokens.decoder_bits_lower_bound(x, book, np.ones(2))
+    with pytest.raises(ValueError, match="chunk"):
+        tokens.decoder_bits_lower_bound(x, book, np.ones(3), chunk=0)
+    with pytest.raises(ValueError, match="patches"):
+        tokens.decoder_bits_lower_bound(x[0], book, np.ones(3))
+    with pytest.raises(ValueError, match="dimension"):
+        tokens.decoder_bits_lower_bound(np.zeros((1, 5, 4)), book, np.ones(5))

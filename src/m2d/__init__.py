@@ -39,7 +39,9 @@ Showing it
 - :mod:`m2d.players`    embedded audio players (MP3 data URIs), the listen check, score players
                         (score + sound + MIDI/MusicXML downloads).
 - :mod:`m2d.tables`     Markdown tables and numbers for readers.
-- :mod:`m2d.history`    the timeline 1906-2024 as data.
+- :mod:`m2d.history`    the timeline 1906-2025 as data.
+- :mod:`m2d.systems`    the map of today's music generators (open or closed x tokens or
+                        continuous) as data; its figure is ``plotting.plot_systems_map``.
 - :mod:`m2d.widgets`    the ipywidgets; :mod:`m2d.static` their kernel-free frame players.
 
 Infrastructure

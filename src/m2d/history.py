@@ -1,4 +1,4 @@
-"""The historical timeline of the EP21 page (1906-2024) as data; its figure is
+"""The historical timeline of the EP21 page (1906-2025) as data; its figure is
 :func:`m2d.plotting.plot_timeline`.
 
 Notebook: book/timeline.md
@@ -21,7 +21,7 @@ TIMELINE: tuple[Milestone, ...] = (
     Milestone(1906, "Markov formalizes dependent random variables", "Transition matrix",
               "Part I"),
     Milestone(1957, "Hiller & Isaacson: Illiac Suite", "Markov chain on Z12", "Part I"),
-    Milestone(1986, "Elman / Jordan: recurrent neural networks",
+    Milestone(1986, "Jordan (1986), Elman (1990): recurrent neural networks",
               "Hidden state, backpropagation through time", "Part II"),
     Milestone(1997, "Hochreiter & Schmidhuber: LSTM", "Gated memory cells", "Part II"),
     Milestone(2017, "Vaswani et al.: Transformer", "Softmax attention = dynamic stochastic matrix",
@@ -31,7 +31,8 @@ TIMELINE: tuple[Milestone, ...] = (
     Milestone(2022, "Riffusion", "Image diffusion on spectrograms", "Part III"),
     Milestone(2023, "MusicGen, MusicLM", "Token-based autoregressive audio generation",
               "Landscape"),
-    Milestone(2024, "ACE-Step, Stable Audio", "Full-song diffusion in latent space", "Landscape"),
+    Milestone(2024, "Stable Audio", "Diffusion in an autoencoder's latent space", "Landscape"),
+    Milestone(2025, "ACE-Step", "Full-song latent diffusion, open weights", "Landscape"),
 )
 
 #: Colour of each chapter in the figure.

@@ -202,3 +202,66 @@ def plot_timeline(milestones=None, *, ax=None, figsize: tuple[float, float] = (1
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False, ncol=4,
               bbox_to_anchor=(0, -0.28))
     return fig, ax, markers
+
+
+def plot_systems_map(systems=None, extra=None, *, ax=None, figsize: tuple[float, float] = (12, 6.6)):
+    """Draw the map: four cells (closed | open) x (tokens + autoregression | continuous +
+    diffusion), each system a filled marker with its name, year, maker and what it models; the
+    ``extra`` systems (this book's miniatures) as hollow grey markers below them.
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        systems (sequence of System or None): default :data:`m2d.systems.SYSTEMS`
+        extra (sequence of System or None): drawn hollow, after the systems of their cell;
+            default :data:`m2d.systems.BOOK_MODELS`
+        ax (matplotlib.axes.Axes or None): where to draw; None creates a figure
+        figsize (tuple): size of a new figure
+    Returns:
+        fig, ax, markers (list of Line2D, one per system of ``systems`` then of ``extra``)
+    Raises:
+        ValueError: as :func:`m2d.systems.quadrants`
+    """
+    from m2d.systems import BOOK_MODELS, REPRESENTATIONS, SYSTEMS, WEIGHTS, quadrants
+
+    systems = SYSTEMS if systems is None else systems
+    extra = BOOK_MODELS if extra is None else extra
+    cells = quadrants(systems)
+    extras = quadrants(extra)
+    fig, ax = _axes(ax, figsize)
+    colors = {"tokens": "C0", "continuous": "C2"}
+    markers_by_name = {}
+    for (w, r), members in cells.items():
+        x0, y0 = WEIGHTS.index(w), 1 - REPRESENTATIONS.index(r)  # cell's lower-left corner
+        ax.add_patch(_systems_cell_patch(x0, y0, colors[r]))
+        rows = [(s, True) for s in members] + [(s, False) for s in extras[(w, r)]]
+        step = 0.9 / max(len(rows), 3)
+        for i, (s, filled) in enumerate(rows):
+            y = y0 + 0.93 - step * (i + 0.5)
+            c = colors[r] if filled else "0.45"
+            (m,) = ax.plot(x0 + 0.06, y, "o", ms=11, color=c,
+                           mfc=c if filled else "none", mew=1.8)
+            markers_by_name[s.name] = m
+            head = f"{s.name} ({s.year}, {s.maker})" if filled else s.name
+            ax.text(x0 + 0.11, y + 0.022, head, fontsize=10.5, va="center",
+                    weight="bold" if filled else "normal", color="k" if filled else "0.3")
+            ax.text(x0 + 0.11, y - 0.035, s.how, fontsize=8.5,
+                    va="center", color="0.25" if filled else "0.45")
+    ax.set_xlim(0, 2)
+    ax.set_ylim(0, 2)
+    ax.set_xticks([0.5, 1.5], ["closed (no released weights)", "open (weights released)"],
+                  fontsize=10)
+    ax.set_yticks([0.5, 1.5], ["continuous\n+ diffusion", "discrete tokens\n+ autoregression"],
+                  fontsize=10)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.axvline(1, color="0.5", lw=1)
+    ax.axhline(1, color="0.5", lw=1)
+    markers = [markers_by_name[s.name] for s in (*systems, *extra)]
+    return fig, ax, markers
+
+
+def _systems_cell_patch(x0: float, y0: float, color: str):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x0 + 0.01, y0 + 0.01), 0.98, 0.98, color=color, alpha=0.07, lw=0)

@@ -399,3 +399,47 @@ def decoder_bits(patches: np.ndarray, codebook: np.ndarray, sigma: np.ndarray, b
         raise ValueError(f"sigma must be positive with shape ({p.shape[1]},), got {s.shape}")
     ll = diffusion.discretized_gaussian_log_likelihood(p, mean, s[None, :, None], bits)
     return -ll.reshape(len(p), -1).sum(1) / np.log(2.0)
+
+
+def decoder_bits_lower_bound(patches: np.ndarray, codebook: np.ndarray, sigma: np.ndarray,
+                             bits: int = 8, chunk: int = 4) -> np.ndarray:
+    """A lower bound on -log2 p(x) of each patch under *any* token model with this decoder:
+    the sum over frames of the fewest bits any single codeword's decoder gives the frame,
+
+        -log2 p(x) >= sum_n min_k [-log2 p(x_n | k)],
+
+    because p(x) = sum_c p(c) prod_n p(x_n | c_n) <= max_c prod_n p(x_n | c_n) (the weights p(c)
+    sum to 1) and the maximum of a product of per-frame factors is the product of per-frame
+    maxima. With :func:`decoder_bits` plus the exact code bits as the upper bound, it brackets
+    the patch's code length under the token model of chapter 5, whatever the code model p(c).
+
+    Notebook: notebooks/05_landscape.ipynb
+    Args:
+        patches (np.ndarray): (n, dim, F) on the 2^bits grid of [-1, 1]
+        codebook (np.ndarray): (K, dim)
+        sigma (np.ndarray): (dim,) decoder standard deviations (:func:`fit_decoder_std`)
+        bits (int): quantisation of the patches
+        chunk (int): codewords evaluated at once (memory: n * F * chunk * dim floats)
+    Returns:
+        nll (np.ndarray): bits per patch, shape (n,), never above :func:`decoder_bits`
+    Raises:
+        ValueError: bad shapes, sigma not positive with shape (dim,), chunk below 1
+    """
+    from m2d import diffusion
+
+    p = np.asarray(patches, dtype=np.float64)
+    if p.ndim != 3:
+        raise ValueError(f"patches must be (n, dim, frames), got shape {p.shape}")
+    c = _check_codebook(codebook, p.shape[1]).astype(np.float64)
+    s = np.asarray(sigma, dtype=float)
+    if s.shape != (p.shape[1],) or np.any(s <= 0):
+        raise ValueError(f"sigma must be positive with shape ({p.shape[1]},), got {s.shape}")
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1, got {chunk}")
+    frames = p.transpose(0, 2, 1).reshape(-1, 1, p.shape[1])  # (n * F, 1, dim), float64
+    best = np.full(len(frames), np.inf)
+    for start in range(0, len(c), chunk):
+        ll = diffusion.discretized_gaussian_log_likelihood(frames, c[None, start:start + chunk],
+                                                           s[None, None, :], bits)
+        best = np.minimum(best, -ll.sum(-1).max(-1) / np.log(2.0))
+    return best.reshape(len(p), -1).sum(1)
