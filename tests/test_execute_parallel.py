@@ -49,3 +49,16 @@ def test_results_are_found_by_myst_nb_and_failures_are_not_cached(tmp_path):
     with pytest.raises(KeyError):  # a failed notebook is not cached
         cache.match_cache_notebook(nbformat.read(bad, as_version=4))
     assert tool.execute_into_cache([good], cache_dir, jobs=1, config=config) == []  # cached: nothing to run
+
+
+def test_widget_state_is_kept_only_when_a_widget_is_shown():
+    tool = _tool()
+    state = {"application/vnd.jupyter.widget-state+json": {"state": {"m": {}}}}
+    hidden = nbformat.v4.new_notebook(metadata={"widgets": state})
+    hidden.cells = [nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("display_data", data={"text/html": "<b>frames</b>"})])]
+    assert tool.drop_unshown_widget_state(hidden) and "widgets" not in hidden.metadata
+    shown = nbformat.v4.new_notebook(metadata={"widgets": state})
+    shown.cells = [nbformat.v4.new_code_cell("w", outputs=[nbformat.v4.new_output(
+        "display_data", data={tool.WIDGET_VIEW: {"model_id": "m"}, "text/plain": "W"})])]
+    assert not tool.drop_unshown_widget_state(shown) and shown.metadata["widgets"] == state

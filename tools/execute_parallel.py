@@ -70,6 +70,24 @@ def _execute(path: str, threads: int | None, config: dict) -> tuple[str, object,
     return path, nb, result.time, (result.exc_string if result.err is not None else None)
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def drop_unshown_widget_state(nb) -> bool:
+    """Remove the notebook's saved ipywidgets state when no output shows a widget.
+
+    Building a static counterpart creates a live widget in the kernel (its controls are never
+    displayed in the HTML book), and the kernel saves the state of every widget it made; the page
+    would embed it for nothing (chapter 1: 384 kB). Returns whether state was dropped.
+    """
+    shown = any(WIDGET_VIEW in out.get("data", {})
+                for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", []))
+    if shown or "widgets" not in nb.metadata:
+        return False
+    del nb.metadata["widgets"]
+    return True
+
+
 def execute_into_cache(paths: list[Path], cache_dir: Path, jobs: int,
                        config: dict | None = None) -> list[str]:
     """Execute the notebooks among ``paths`` that ``cache_dir`` does not hold yet, ``jobs`` at a time
@@ -103,6 +121,7 @@ def execute_into_cache(paths: list[Path], cache_dir: Path, jobs: int,
                 print(f"execute_parallel: {name} FAILED after {seconds:.0f} s\n{error}", file=sys.stderr,
                       flush=True)
                 continue
+            drop_unshown_widget_state(nb)
             record = cache.add_nb_to_project(path)
             cache.cache_notebook_bundle(CacheBundleIn(nb, record.uri, data={"execution_seconds": seconds}),
                                         check_validity=False, overwrite=True)

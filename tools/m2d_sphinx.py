@@ -8,7 +8,7 @@ goes too).
 
 The book sets ``launch_buttons.thebe: false``, yet sphinx-thebe still adds its loader script and a
 configuration naming ``https://unpkg.com/thebe...``: dead weight, and a remote JavaScript address in
-an offline book. Both are dropped here too.
+an offline book. Both are dropped here too, with its stylesheet.
 """
 
 from __future__ import annotations
@@ -36,10 +36,25 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
             seen.add(k)
             unique.append(js)
     scripts[:] = unique  # in place: Sphinx restores its own list before the next page
+    css = context.get("css_files")
+    if css:
+        css[:] = [c for c in css if "thebe" not in (getattr(c, "filename", str(c)) or "")]
+
+
+def _drop_thebe_nodes(app, doctree, docname) -> None:
+    """sphinx-thebe also appends its per-page configuration to some doctrees (a script naming a
+    Binder repository and the kernel): remove it, Thebe is off."""
+    from docutils import nodes
+
+    for node in list(doctree.findall(nodes.raw)):
+        text = node.astext()
+        if "x-thebe-config" in text or text.strip().startswith("<script>kernelName ="):
+            node.parent.remove(node)
 
 
 def setup(app):
     # early: html-page-context stops at the first handler that returns a template name
     app.connect("html-page-context", _dedupe_scripts, priority=10)
+    app.connect("doctree-resolved", _drop_thebe_nodes, priority=900)  # after sphinx-thebe's
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
