@@ -305,27 +305,45 @@ def log2_probs(model, melodies: Iterable, first: int = 6, batch_size: int = 32) 
     Raises:
         ValueError: negative first
     """
+    return _scored_log2(model, melodies, first, batch_size,
+                        lambda b: [model(b["tokens"], b["durs"], b["onsets"])], ("targets",))[0]
+
+
+def _scored_log2(model, melodies: Iterable, first: int, batch_size: int, logits_of,
+                 targets: Sequence[str]) -> list[np.ndarray]:
+    """The evaluation loop shared by :func:`log2_probs` and :func:`note_log2_probs`: encode, batch,
+    run ``logits_of(batch)`` (one logits tensor per head) in eval mode without gradients, and
+    gather log2 of each head's target (``targets``: the matching :func:`encode` keys) at every
+    position t >= first; the model's training mode is restored afterwards.
+
+    Returns:
+        lp (list of np.ndarray): one flattened float64 array per head
+    Raises:
+        ValueError: negative first
+    """
     import torch
 
     if first < 0:
         raise ValueError(f"first must be >= 0, got {first}")
     enc = [encode(m) for m in melodies]
-    out = []
+    out: list[list[np.ndarray]] = [[] for _ in targets]
     was_training = model.training
     model.eval()
-    with torch.no_grad():
-        for i in range(0, len(enc), batch_size):
-            chunk = enc[i: i + batch_size]
-            batch = collate(chunk)
-            logp = torch.log_softmax(model(batch["tokens"], batch["durs"], batch["onsets"]).double(), -1)
-            for j, e in enumerate(chunk):
-                n = int(e["length"])
-                if n <= first:
-                    continue
-                tgt = torch.from_numpy(e["targets"][first:n])
-                out.append(logp[j, first:n].gather(-1, tgt[:, None])[:, 0].numpy() / np.log(2))
-    model.train(was_training)
-    return np.concatenate(out) if out else np.zeros(0)
+    try:
+        with torch.no_grad():
+            for i in range(0, len(enc), batch_size):
+                chunk = enc[i: i + batch_size]
+                logp = [torch.log_softmax(z.double(), -1) for z in logits_of(collate(chunk))]
+                for j, e in enumerate(chunk):
+                    n = int(e["length"])
+                    if n <= first:
+                        continue
+                    for acc, lpz, key in zip(out, logp, targets, strict=True):
+                        tgt = torch.from_numpy(e[key][first:n])
+                        acc.append(lpz[j, first:n].gather(-1, tgt[:, None])[:, 0].numpy() / np.log(2))
+    finally:
+        model.train(was_training)
+    return [np.concatenate(acc) if acc else np.zeros(0) for acc in out]
 
 
 def note_log2_probs(model, melodies: Iterable, first: int = 6,
@@ -351,33 +369,12 @@ def note_log2_probs(model, melodies: Iterable, first: int = 6,
     Raises:
         ValueError: negative first
     """
-    import torch
-
     if not getattr(model, "predicts_durations", False):
         return {"pitch": log2_probs(model, melodies, first, batch_size)}
-    if first < 0:
-        raise ValueError(f"first must be >= 0, got {first}")
-    enc = [encode(m) for m in melodies]
-    out: dict[str, list[np.ndarray]] = {"pitch": [], "duration": []}
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        for i in range(0, len(enc), batch_size):
-            chunk = enc[i: i + batch_size]
-            batch = collate(chunk)
-            logits = model.note_logits(batch["tokens"], batch["durs"], batch["onsets"])
-            logp = [torch.log_softmax(z.double(), -1) for z in logits]
-            for j, e in enumerate(chunk):
-                n = int(e["length"])
-                if n <= first:
-                    continue
-                for name, lpz, tg in zip(("pitch", "duration"), logp, ("targets", "dur_targets"),
-                                         strict=True):
-                    tgt = torch.from_numpy(e[tg][first:n])
-                    out[name].append(lpz[j, first:n].gather(-1, tgt[:, None])[:, 0].numpy() / np.log(2))
-    model.train(was_training)
-    res = {k: np.concatenate(v) if v else np.zeros(0) for k, v in out.items()}
-    return {**res, "joint": res["pitch"] + res["duration"]}
+    pitch, dur = _scored_log2(model, melodies, first, batch_size,
+                              lambda b: model.note_logits(b["tokens"], b["durs"], b["onsets"]),
+                              ("targets", "dur_targets"))
+    return {"pitch": pitch, "duration": dur, "joint": pitch + dur}
 
 
 def bits_per_note(model, melodies: Iterable, first: int = 6) -> float:
