@@ -39,3 +39,15 @@ def assert_causal(model) -> None:
         y2 = model(b2["tokens"], b2["durs"], b2["onsets"])
     torch.testing.assert_close(y1[:, :13], y2[:, :13], rtol=0, atol=1e-6)
     assert not torch.allclose(y1[:, 14:], y2[:, 14:])
+
+
+class DurationLogits(torch.nn.Module):
+    """A melody model's duration logits in forward()'s place, so :func:`assert_causal` checks the
+    duration head as it checks the pitch head."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens, durs, onsets):
+        return self.model.note_logits(tokens, durs, onsets)[1]

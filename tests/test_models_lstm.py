@@ -3,7 +3,7 @@ parameter count -- on a tiny model."""
 
 import pytest
 import torch
-from helpers import assert_causal
+from helpers import DurationLogits, assert_causal
 
 from m2d.models import common
 from m2d.models import lstm as ls
@@ -21,17 +21,9 @@ def test_causal_mask_leaks_nothing():
     assert_causal(tiny())
 
 
-class _DurationLogits(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, tokens, durs, onsets):
-        return self.model.note_logits(tokens, durs, onsets)[1]
-
 
 def test_duration_head_leaks_nothing():
-    assert_causal(_DurationLogits(tiny(seed=1)))
+    assert_causal(DurationLogits(tiny(seed=1)))
 
 
 def test_duration_head_reads_the_same_state():

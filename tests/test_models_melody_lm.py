@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
-from helpers import assert_causal
+from helpers import DurationLogits, assert_causal
 
 from m2d import cache, ngram
 from m2d.models import melody_lm as ml
@@ -106,21 +106,11 @@ def test_note_log2_probs_joint_is_pitch_plus_duration(kind):
         ml.note_log2_probs(model, mels, first=-1)
 
 
-class _DurationOnly(torch.nn.Module):
-    """The duration logits in forward()'s place, for the shared causality check."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, tokens, durs, onsets):
-        return self.model.note_logits(tokens, durs, onsets)[1]
-
 
 @pytest.mark.parametrize("kind", ["transformer", "lstm"])
 def test_duration_head_is_causal(kind):
     """The duration logits at position t do not change when notes t, t+1, ... change."""
-    assert_causal(_DurationOnly(tiny(kind, seed=3)))
+    assert_causal(DurationLogits(tiny(kind, seed=3)))
 
 
 # ---------------------------------------------------------------- the same positions as Part I

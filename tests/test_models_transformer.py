@@ -5,7 +5,7 @@ tiny models."""
 import numpy as np
 import pytest
 import torch
-from helpers import assert_causal
+from helpers import DurationLogits, assert_causal
 
 from m2d.attention import entropy_bits
 from m2d.models import melody_lm as ml
@@ -30,18 +30,10 @@ def test_causal_mask_leaks_nothing(kw):
     assert_causal(tiny(**kw))
 
 
-class _DurationLogits(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, tokens, durs, onsets):
-        return self.model.note_logits(tokens, durs, onsets)[1]
-
 
 @pytest.mark.parametrize("kw", [{}, {"max_rel": 0}])
 def test_duration_head_leaks_nothing(kw):
-    assert_causal(_DurationLogits(tiny(seed=1, **kw)))
+    assert_causal(DurationLogits(tiny(seed=1, **kw)))
 
 
 def test_two_heads_on_the_last_hidden_state():
