@@ -67,6 +67,14 @@ def _check_codebook(codebook: np.ndarray, dim: int | None = None) -> np.ndarray:
     return c
 
 
+def _check_sigma(sigma: np.ndarray, dim: int) -> np.ndarray:
+    """The decoder's standard deviations: positive, one per dimension."""
+    s = np.asarray(sigma, dtype=float)
+    if s.shape != (dim,) or np.any(s <= 0):
+        raise ValueError(f"sigma must be positive with shape ({dim},), got {s.shape}")
+    return s
+
+
 def _check_data(X: np.ndarray) -> np.ndarray:
     x = np.asarray(X, dtype=np.float32)
     if x.ndim != 2 or x.shape[0] < 1:
@@ -394,9 +402,7 @@ def decoder_bits(patches: np.ndarray, codebook: np.ndarray, sigma: np.ndarray, b
     p = np.asarray(patches, dtype=np.float64)
     codes = encode_patches(p, codebook)
     mean = decode_patches(codes, codebook).astype(np.float64)
-    s = np.asarray(sigma, dtype=float)
-    if s.shape != (p.shape[1],) or np.any(s <= 0):
-        raise ValueError(f"sigma must be positive with shape ({p.shape[1]},), got {s.shape}")
+    s = _check_sigma(sigma, p.shape[1])
     ll = diffusion.discretized_gaussian_log_likelihood(p, mean, s[None, :, None], bits)
     return -ll.reshape(len(p), -1).sum(1) / np.log(2.0)
 
@@ -431,9 +437,7 @@ def decoder_bits_lower_bound(patches: np.ndarray, codebook: np.ndarray, sigma: n
     if p.ndim != 3:
         raise ValueError(f"patches must be (n, dim, frames), got shape {p.shape}")
     c = _check_codebook(codebook, p.shape[1]).astype(np.float64)
-    s = np.asarray(sigma, dtype=float)
-    if s.shape != (p.shape[1],) or np.any(s <= 0):
-        raise ValueError(f"sigma must be positive with shape ({p.shape[1]},), got {s.shape}")
+    s = _check_sigma(sigma, p.shape[1])
     if chunk < 1:
         raise ValueError(f"chunk must be at least 1, got {chunk}")
     frames = p.transpose(0, 2, 1).reshape(-1, 1, p.shape[1])  # (n * F, 1, dim), float64
