@@ -115,3 +115,16 @@ def test_check_records_names_the_problem(records, match):
 
     with pytest.raises(ValueError, match=match):
         corpus.check_records(records)
+
+
+def test_melody_notes_reads_a_melody_or_a_pair():
+    from m2d import corpus
+
+    m = corpus.Melody(np.array([60, 67, 74]), np.array([1.0, 0.5, 2.0]), "bach", "x", "", 0, "major")
+    p, d = corpus.melody_notes(m)
+    assert p.tolist() == [60, 67, 74] and d.tolist() == [1.0, 0.5, 2.0]
+    assert corpus.melody_notes(m, pitch_classes=True)[0].tolist() == [0, 7, 2]
+    p, d = corpus.melody_notes(([0, 4], [1, 2]), pitch_classes=True)
+    assert p.tolist() == [0, 4] and d.dtype == float
+    with pytest.raises(ValueError, match=r"\(pitches, durations\) pair, got list"):
+        corpus.melody_notes([60, 62])

@@ -80,6 +80,25 @@ class Melody:
         return self.transposed(shift)
 
 
+def melody_notes(melody, pitch_classes: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The two arrays of a melody given either as a :class:`Melody` or as a pair
+    ``(pitches, durations)``: MIDI pitches (or, with ``pitch_classes``, pitch classes in Z12) and
+    durations in quarter notes (float). No range or shape checks: each caller checks what it needs.
+
+    Notebook: notebooks/01_markov.ipynb, notebooks/02_attention.ipynb
+    Raises:
+        ValueError: neither a Melody nor a pair
+    """
+    attr = "pitch_classes" if pitch_classes else "pitches"
+    if hasattr(melody, attr) and hasattr(melody, "durations"):  # a Melody, or anything shaped so
+        return np.asarray(getattr(melody, attr)), np.asarray(melody.durations, dtype=float)
+    if isinstance(melody, tuple) and len(melody) == 2:
+        return np.asarray(melody[0]), np.asarray(melody[1], dtype=float)
+    what = "pitch classes" if pitch_classes else "pitches"
+    raise ValueError(f"a melody must be a corpus.Melody or a ({what}, durations) pair, got "
+                     f"{type(melody).__name__}")
+
+
 def _key_of(stream) -> tuple[int, str]:
     key = stream.analyze("key")
     return int(key.tonic.pitchClass), str(key.mode)

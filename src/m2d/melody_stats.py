@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from m2d.corpus import melody_notes
 from m2d.pitch import DURATION_BINS, duration_class
 from m2d.stochastic import tv_distance
 
@@ -30,8 +31,7 @@ DURATION_LABELS = ("16th", "8th", "dotted 8th", "quarter", "dotted quarter", "ha
 def _pairs(melodies: Sequence) -> list[tuple[np.ndarray, np.ndarray]]:
     out = []
     for i, m in enumerate(melodies):
-        p, d = (m.pitches, m.durations) if hasattr(m, "pitches") else m
-        p, d = np.asarray(p), np.asarray(d, dtype=float)
+        p, d = melody_notes(m)
         if p.ndim != 1 or p.size == 0 or d.shape != p.shape:
             raise ValueError(f"melody {i}: need equally long non-empty 1-D pitches and durations, "
                              f"got shapes {p.shape} and {d.shape}")

@@ -386,15 +386,11 @@ N_NOTE_TOKENS = 12 * N_DURATIONS
 
 
 def _pcs_and_durations(melody) -> tuple[np.ndarray, np.ndarray]:
-    """(pitch classes, durations) of a Melody or of a (pitch classes, durations) pair."""
-    if hasattr(melody, "pitch_classes") and hasattr(melody, "durations"):
-        pcs, durs = melody.pitch_classes, melody.durations
-    elif isinstance(melody, tuple) and len(melody) == 2:
-        pcs, durs = melody
-    else:
-        raise ValueError("a melody must be a corpus.Melody or a (pitch classes, durations) pair, "
-                         f"got {type(melody).__name__}")
-    pcs, durs = np.asarray(pcs, dtype=np.int64), np.asarray(durs, dtype=float)
+    """(pitch classes, durations) of a Melody or of a (pitch classes, durations) pair, checked."""
+    from m2d.corpus import melody_notes
+
+    pcs, durs = melody_notes(melody, pitch_classes=True)
+    pcs = pcs.astype(np.int64)
     if pcs.ndim != 1 or durs.shape != pcs.shape:
         raise ValueError(f"need equally long 1-D pitch classes and durations, got shapes {pcs.shape} "
                          f"and {durs.shape}")

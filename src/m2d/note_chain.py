@@ -24,6 +24,7 @@ from functools import cached_property
 
 import numpy as np
 
+from m2d.corpus import melody_notes
 from m2d.markov import MarkovChain
 from m2d.ngram import NGramModel, cross_entropy_bits, fit_transition_matrix
 from m2d.pitch import DURATION_BINS, duration_class
@@ -33,16 +34,8 @@ N_DURATIONS = len(DURATION_BINS)
 
 
 def _pitches_durations(melody) -> tuple[np.ndarray, np.ndarray]:
-    """(MIDI pitches, durations) of a Melody or of a (pitches, durations) pair."""
-    if hasattr(melody, "pitches") and hasattr(melody, "durations"):
-        p, d = melody.pitches, melody.durations
-    elif isinstance(melody, tuple) and len(melody) == 2:
-        p, d = melody
-    else:
-        raise ValueError("a melody must be a corpus.Melody or a (pitches, durations) pair, got "
-                         f"{type(melody).__name__}")
-    p = np.asarray(p)
-    d = np.asarray(d, dtype=float)
+    """(MIDI pitches, durations) of a Melody or of a (pitches, durations) pair, checked."""
+    p, d = melody_notes(melody)
     if p.ndim != 1 or p.size == 0 or not np.issubdtype(p.dtype, np.integer):
         raise ValueError(f"pitches must be a non-empty 1-D array of MIDI integers, got {p!r:.60}")
     if d.shape != p.shape:

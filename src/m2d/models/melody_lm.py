@@ -58,13 +58,14 @@ IGNORE = -100
 # Encoding
 # --------------------------------------------------------------------------------------------
 def pcs_and_durations(melody) -> tuple[np.ndarray, np.ndarray]:
-    """(pitch classes, durations) of a Melody, of a pitch-class array (durations 1) or of a pair."""
-    if hasattr(melody, "pitch_classes"):
-        return np.asarray(melody.pitch_classes, dtype=np.int64), np.asarray(melody.durations, float)
-    if isinstance(melody, tuple) and len(melody) == 2:
-        pcs, durs = melody
-        pcs = np.asarray(pcs, dtype=np.int64)
-        return pcs, np.broadcast_to(np.asarray(durs, dtype=float), pcs.shape).copy()
+    """(pitch classes, durations) of a Melody, of a pitch-class array (durations 1) or of a pair
+    (a single duration in a pair is used for every note)."""
+    from m2d.corpus import melody_notes
+
+    if hasattr(melody, "pitch_classes") or (isinstance(melody, tuple) and len(melody) == 2):
+        pcs, durs = melody_notes(melody, pitch_classes=True)
+        pcs = pcs.astype(np.int64)
+        return pcs, np.broadcast_to(durs, pcs.shape).copy()
     pcs = np.asarray(melody, dtype=np.int64)
     return pcs, np.ones(pcs.shape, dtype=float)
 
