@@ -46,6 +46,44 @@ def _melody_notes(pitches, durations) -> tuple[np.ndarray, np.ndarray]:
     return p, d
 
 
+def _part(instrument: str, time_signature: str):
+    """A new music21 part with its instrument and metre, and the TimeSignature (both validated)."""
+    m21 = import_music21()
+    part = m21.stream.Part()
+    try:
+        part.append(getattr(m21.instrument, instrument)())
+    except AttributeError:
+        raise ValueError(f"unknown instrument {instrument!r} (a music21.instrument class)") from None
+    try:
+        meter = m21.meter.TimeSignature(time_signature)
+    except Exception:
+        raise ValueError(f"time_signature {time_signature!r} is not a time signature") from None
+    part.append(meter)
+    return part, meter
+
+
+def _append_notes(part, pitches: np.ndarray, durations: np.ndarray) -> None:
+    """Append validated notes; a MIDI number's explicit natural is dropped so the key decides."""
+    m21 = import_music21()
+    for midi, ql in zip(pitches.tolist(), durations.tolist(), strict=True):
+        n = m21.note.Note(midi)
+        if n.pitch.accidental is not None and n.pitch.accidental.name == "natural":
+            n.pitch.accidental = None
+        n.duration = m21.duration.Duration(ql)
+        part.append(n)
+
+
+def _key(part, key: str | None):
+    """The key signature: ``key`` (e.g. 'C', 'a'), or music21's analysis of the part's notes."""
+    m21 = import_music21()
+    if key is None:
+        return part.analyze("key")
+    try:
+        return m21.key.Key(key)
+    except Exception:
+        raise ValueError(f"key {key!r} is not a key (e.g. 'C', 'G', 'a')") from None
+
+
 def melody_score(pitches: Sequence[int], durations: Sequence[float] | float = 0.5,
                  title: str | None = None, time_signature: str = "4/4", key: str | None = None,
                  instrument: str = "Piano"):
@@ -67,28 +105,9 @@ def melody_score(pitches: Sequence[int], durations: Sequence[float] | float = 0.
     """
     m21 = import_music21()
     p, d = _melody_notes(pitches, durations)
-    part = m21.stream.Part()
-    try:
-        part.append(getattr(m21.instrument, instrument)())
-    except AttributeError:
-        raise ValueError(f"unknown instrument {instrument!r} (a music21.instrument class)") from None
-    try:
-        part.append(m21.meter.TimeSignature(time_signature))
-    except Exception:
-        raise ValueError(f"time_signature {time_signature!r} is not a time signature") from None
-    for midi, ql in zip(p.tolist(), d.tolist(), strict=True):
-        n = m21.note.Note(midi)
-        if n.pitch.accidental is not None and n.pitch.accidental.name == "natural":
-            n.pitch.accidental = None  # a MIDI number gives an explicit natural; let the key decide
-        n.duration = m21.duration.Duration(ql)
-        part.append(n)
-    if key is None:
-        part.insert(0, part.analyze("key"))
-    else:
-        try:
-            part.insert(0, m21.key.Key(key))
-        except Exception:
-            raise ValueError(f"key {key!r} is not a key (e.g. 'C', 'G', 'a')") from None
+    part, _ = _part(instrument, time_signature)
+    _append_notes(part, p, d)
+    part.insert(0, _key(part, key))
     score = m21.stream.Score([part])
     if title:
         score.insert(0, m21.metadata.Metadata(title=title))
@@ -137,12 +156,9 @@ def sections_score(sections: Sequence[tuple[str, Sequence[int], Sequence[float]]
     m21 = import_music21()
     if not sections:
         raise ValueError("sections is empty: nothing to engrave")
-    score = melody_score([60], 1.0, time_signature=time_signature, key=key or "C",
-                         instrument=instrument)  # validates key, metre and instrument
-    bar = score.parts[0].getElementsByClass("Measure")[0].barDuration.quarterLength
-    part = m21.stream.Part()
-    part.append(getattr(m21.instrument, instrument)())
-    part.append(m21.meter.TimeSignature(time_signature))
+    part, meter = _part(instrument, time_signature)
+    bar = meter.barDuration.quarterLength
+    key_mark = None if key is None else _key(part, key)  # a bad key is refused before the notes
     for label, pitches, durations in sections:
         if not str(label).strip():
             raise ValueError("every section needs a label")
@@ -151,15 +167,11 @@ def sections_score(sections: Sequence[tuple[str, Sequence[int], Sequence[float]]
         except ValueError as err:
             raise ValueError(f"section {label!r}: {err}") from None
         part.append(m21.expressions.RehearsalMark(str(label)))
-        for midi, ql in zip(p.tolist(), d.tolist(), strict=True):
-            n = m21.note.Note(midi, quarterLength=ql)
-            if n.pitch.accidental is not None and n.pitch.accidental.name == "natural":
-                n.pitch.accidental = None
-            part.append(n)
+        _append_notes(part, p, d)
         rest = (-float(d.sum())) % bar
         if rest > 1e-9:
             part.append(m21.note.Rest(quarterLength=rest))
-    part.insert(0, part.analyze("key") if key is None else m21.key.Key(key))
+    part.insert(0, key_mark if key_mark is not None else _key(part, None))
     return m21.stream.Score([part]).makeNotation()
 
 
