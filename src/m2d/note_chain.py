@@ -276,7 +276,6 @@ def compare_factorizations(train: Sequence, heldout: Sequence, smoothing: float 
             out.append((p - chain.low) * N_DURATIONS + duration_class(d))
         return out
 
-    chain.log2_probs(heldout, first)  # range check of the held-out notes, with its message
     joint = NGramModel(n_joint, 1, alpha=smoothing).fit(pair_states(train))
     return {"factored": {**fac, "entries": float(n_p**2 + N_DURATIONS**2)},
             "joint": {"note": joint.bits_per_note(pair_states(heldout), first=first),
