@@ -1,3 +1,6 @@
+import os
+import shutil
+
 import matplotlib
 import pytest
 
@@ -16,3 +19,23 @@ def bach_split():
     from m2d import corpus
 
     return corpus.load_split("bach")
+
+
+#: Debian's Chromium, which the browser tests drive (``make test`` installs it; never downloaded).
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session, shared by every test that drives a page:
+    Playwright's sync API cannot be started a second time while the first instance runs."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"])
+        yield b
+        b.close()

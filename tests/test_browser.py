@@ -7,9 +7,7 @@ Screenshots of every page are kept in `_build/screenshots/` as test artifacts.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,7 +18,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SOURCES = ["book", "notebooks", "src", "_static", "_config.yml", "_toc.yml"]
 
 
@@ -44,20 +41,6 @@ def book() -> Path:
 def pages(root: Path) -> list[Path]:
     out = sorted((root / "book").glob("*.html")) + sorted((root / "notebooks").glob("*.html"))
     return out + [root / "genindex.html", root / "search.html"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Chromium is missing: `make test` installs Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"])
-        yield b
-        b.close()
 
 
 class Visit:

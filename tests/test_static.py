@@ -117,40 +117,39 @@ def test_player_stores_each_score_once_and_offers_its_files():
     assert "m2d-score" not in static.frame_player_html(params, silent)  # no scores: nothing added
 
 
-def test_player_scores_switch_in_a_browser(tmp_path):
+def test_player_scores_switch_in_a_browser(tmp_path, request):
     """The inline script unpacks the chosen frame's score and files (Chromium, offline)."""
     import base64
     import os
-    import shutil
+
+    from conftest import CHROMIUM
 
     from m2d import notation
 
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    if not os.path.exists(chromium):
+    pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium is missing (make test installs it)")
+    browser = request.getfixturevalue("browser")  # the session's one Playwright instance
     melodies = {"a": [60, 62, 64, 65], "b": [67, 65, 64, 62, 60, 59, 60]}
     params = {"melody": ["a", "b"]}
     frames = {(m,): static.Frame(_png(i), None, m, score=_score(p, f"melody-{m}"))
               for i, (m, p) in enumerate(melodies.items())}
     path = tmp_path / "player.html"
     path.write_text(f"<html><body>{static.frame_player_html(params, frames)}</body></html>")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(path.as_uri())
-        notes = "() => document.querySelectorAll('.m2d-fscore g.note').length"
-        assert page.evaluate(notes) == 4
-        page.select_option("select[data-param='melody']", "b")
-        page.wait_for_function(f"() => ({notes})() === 7", timeout=5000)
-        links = page.eval_on_selector_all("figure.m2d-score a[download]",
-                                          "els => els.map(e => [e.download, e.href])")
-        page.select_option("select[data-param='melody']", "a")  # and back to the first frame
-        page.wait_for_function(f"() => ({notes})() === 4", timeout=5000)
-        back = page.eval_on_selector_all("figure.m2d-score a[download]", "els => els.map(e => e.download)")
-        browser.close()
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    notes = "() => document.querySelectorAll('.m2d-fscore g.note').length"
+    assert page.evaluate(notes) == 4
+    page.select_option("select[data-param='melody']", "b")
+    page.wait_for_function(f"() => ({notes})() === 7", timeout=5000)
+    links = page.eval_on_selector_all("figure.m2d-score a[download]",
+                                      "els => els.map(e => [e.download, e.href])")
+    page.select_option("select[data-param='melody']", "a")  # and back to the first frame
+    page.wait_for_function(f"() => ({notes})() === 4", timeout=5000)
+    back = page.eval_on_selector_all("figure.m2d-score a[download]", "els => els.map(e => e.download)")
+    page.close()
     assert back == ["melody-a.mid", "melody-a.musicxml"]
     assert not errors, errors
     assert [n for n, _ in links] == ["melody-b.mid", "melody-b.musicxml"]
