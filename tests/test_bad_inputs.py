@@ -14,12 +14,14 @@ from m2d import (
     markov,
     melody_stats,
     motif,
+    ngram,
     notation,
     note_chain,
     pitch,
     rng,
     soundfont,
     spectro,
+    static,
     stochastic,
     tables,
 )
@@ -34,6 +36,20 @@ BAD = (ValueError, TypeError)
 ONES = np.ones((2, 2))
 X = np.ones(4)
 AB = np.array([1.0, 0.9, 0.8])
+
+
+def _tiny_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+_PNG = _tiny_png()
+_FRAME = static.Frame(image=_PNG, audio=None)
 
 CASES = [
     # --- checks: the shared argument checks themselves
@@ -228,6 +244,31 @@ CASES = [
      lambda: corpus.load_melodies("essen", essen_files="kinder0"), "essen_files"),
     ("markdown_table row", lambda: tables.markdown_table(["a", "b"], [["1"]]), "row"),
     ("markdown_table header", lambda: tables.markdown_table([], []), "header"),
+    # --- counted chains: no NaN pseudo-count, no state truncated to another one
+    ("fit_transition_matrix smoothing nan",
+     lambda: ngram.fit_transition_matrix([[0, 1, 2]], n_states=3, smoothing=np.nan), "smoothing"),
+    ("fit_transition_matrix float state",
+     lambda: ngram.fit_transition_matrix([[0, 1.5, 2]], n_states=3), "entry 1 is 1.5"),
+    ("fit_transition_matrix order float",
+     lambda: ngram.fit_transition_matrix([[0, 1, 2]], n_states=3, order=1.0), "order"),
+    ("NGramModel alpha inf",
+     lambda: ngram.NGramModel(3, 1, np.inf).fit([[0, 1, 2]]), "smoothing alpha"),
+    ("as_state_sequences out of range",
+     lambda: ngram.as_state_sequences([[0, 1], [0, 7]], 3), "sequence 1.*entry 1 is 7"),
+    # --- static frame players
+    ("compact_png not png", lambda: static.compact_png(b"GIF89a...."), "not a PNG"),
+    ("compact_png text", lambda: static.compact_png("x.png"), "png must be the bytes"),
+    ("compact_png colors", lambda: static.compact_png(_PNG, colors=1000), "colors"),
+    ("frame_player no params", lambda: static.frame_player_html({}, {}), "params"),
+    ("frame_player empty grid", lambda: static.frame_player_html({"k": []}, {}), "'k'"),
+    ("frame_player alike values",
+     lambda: static.frame_player_html({"k": [1, "1"]}, {}), "print alike"),
+    ("frame_player unknown slider",
+     lambda: static.frame_player_html({"k": [1]}, {(1,): _FRAME}, sliders=["n"]), "'n'"),
+    ("frame_player not a frame",
+     lambda: static.frame_player_html({"k": [1]}, {(1,): b"png"}), "Frame"),
+    ("frame_player missing frame",
+     lambda: static.frame_player_html({"k": [1, 2]}, {(1,): _FRAME}), "no frame"),
 ]
 
 

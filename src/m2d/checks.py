@@ -101,3 +101,23 @@ def state(name: str, value, n_states: int) -> int:
         -1 is not "the last state" here)
     """
     return integer(name, value, low=0, high=n_states - 1)
+
+
+def state_sequence(name: str, value, n_states: int) -> np.ndarray:
+    """A 1-D sequence of state indices 0..n_states-1 as int64. Whole-numbered floats (2.0) are
+    taken; any other float (2.7) is refused rather than truncated to a different state.
+
+    Raises:
+        TypeError: not numeric, or a state that is not a whole number
+        ValueError: not 1-D, or a state outside 0..n_states-1 (its position named)
+    """
+    a = real_array(name, value, ndim=1)
+    frac = np.flatnonzero(a != np.round(a))
+    if frac.size:
+        raise TypeError(f"{name} must hold whole-numbered states; entry {int(frac[0])} is "
+                        f"{a[frac[0]]}")
+    out = np.flatnonzero((a < 0) | (a >= n_states))
+    if out.size:
+        raise ValueError(f"{name}: states must lie in 0..{n_states - 1}; entry {int(out[0])} is "
+                         f"{a[out[0]]:g}")
+    return a.astype(np.int64)

@@ -313,11 +313,10 @@ class MarkovChain:
 
 
 def _state(x, n: int) -> int:
+    """A start state: an index 0..n-1 or a note name (its pitch class)."""
     if isinstance(x, str):
         x = parse_note(x) % 12
-    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or not 0 <= x < n:
-        raise ValueError(f"start state must be an integer in 0..{n - 1} or a note name, got {x!r}")
-    return int(x)
+    return checks.state("start state", x, n)
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from m2d import checks
 from m2d.markov import stationary_distribution
 from m2d.pitch import DURATION_BINS, duration_class
 from m2d.rng import as_generator
@@ -85,16 +86,10 @@ def as_state_sequences(sequences, n_states: int) -> list[np.ndarray]:
 
     Raises:
         ValueError: a sequence that is not 1-D, or a state outside 0..n_states-1
+        TypeError: a state that is not a whole number (2.7 is refused, not truncated to 2)
     """
-    out = []
-    for s in sequences:
-        a = np.asarray(s.pitch_classes if hasattr(s, "pitch_classes") else s, dtype=np.int64)
-        if a.ndim != 1:
-            raise ValueError(f"each sequence must be 1-D, got shape {a.shape}")
-        if a.size and (a.min() < 0 or a.max() >= n_states):
-            raise ValueError(f"states must lie in 0..{n_states - 1}, got {a.min()}..{a.max()}")
-        out.append(a)
-    return out
+    return [checks.state_sequence(f"sequence {i}", getattr(s, "pitch_classes", s), n_states)
+            for i, s in enumerate(sequences)]
 
 
 def cross_entropy_bits(log2_probs: np.ndarray, why_empty: str = "no scored positions") -> float:
@@ -137,8 +132,7 @@ class NGramModel:
         """Count transitions of order ``self.order`` in ``sequences`` (arrays of states or Melody)."""
         if self.order < 0:
             raise ValueError(f"order must be >= 0, got {self.order}")
-        if self.alpha < 0:
-            raise ValueError(f"smoothing alpha must be >= 0, got {self.alpha}")
+        self.alpha = checks.real("smoothing alpha", self.alpha, low=0)
         n, k = self.n_states, self.order
         keys, nexts = [], []
         for s in as_state_sequences(sequences, n):
@@ -247,9 +241,8 @@ def fit_transition_matrix(sequences: Iterable, n_states: int = 12, order: int = 
         ValueError: negative order or smoothing, states out of range, or n^(k+1) above
             MAX_DENSE_ENTRIES (use NGramModel, which stores only the contexts seen)
     """
-    if order < 0 or smoothing < 0:
-        raise ValueError(f"order and smoothing must be >= 0, got order={order}, "
-                         f"smoothing={smoothing}")
+    order = checks.integer("order", order, low=0)
+    smoothing = checks.real("smoothing", smoothing, low=0)
     entries = kth_order_entry_count(n_states, order)
     if entries > MAX_DENSE_ENTRIES:
         raise ValueError(f"a dense order-{order} matrix has {entries:,} entries "
