@@ -28,6 +28,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from m2d import checks
+
 
 @dataclass(frozen=True)
 class Score:
@@ -52,9 +54,19 @@ class Frame:
 
 
 def compact_png(png: bytes, colors: int = 96) -> bytes:
-    """Re-encode a PNG with an adaptive palette (about 3x smaller for plots; what a frame embeds)."""
+    """Re-encode a PNG with an adaptive palette (about 3x smaller for plots; what a frame embeds).
+
+    Raises:
+        TypeError: png is not bytes, or colors not an integer
+        ValueError: png is not a PNG image, or colors outside 2..256 (a PNG palette's size)
+    """
     from PIL import Image
 
+    colors = checks.integer("colors", colors, low=2, high=256)
+    if not isinstance(png, (bytes, bytearray)):
+        raise TypeError(f"png must be the bytes of a PNG image, got {type(png).__name__}")
+    if bytes(png[:8]) != b"\x89PNG\r\n\x1a\n":
+        raise ValueError(f"png is not a PNG image (it starts with {bytes(png[:8])!r})")
     im = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=colors)
     buf = io.BytesIO()
     im.save(buf, format="PNG", optimize=True)
@@ -209,6 +221,24 @@ def _pack_scores(frames: dict[tuple, Frame], prefix: str) -> tuple[dict, dict, s
     return index, payload, "".join(glyphs[g] for g in sorted(glyphs)), style
 
 
+def _check_grid(params: dict[str, Sequence], frames: dict[tuple, Frame],
+                sliders: Sequence[str]) -> None:
+    if not params:
+        raise ValueError("params must name at least one parameter, got {}")
+    for name, grid in params.items():
+        shown = [str(v) for v in grid]
+        if not shown:
+            raise ValueError(f"params[{name!r}] has no values")
+        if len(set(shown)) < len(shown):
+            raise ValueError(f"params[{name!r}] has values that print alike: {shown}")
+    unknown = [s for s in sliders if s not in params]
+    if unknown:
+        raise ValueError(f"sliders {unknown} are not parameters (params: {list(params)})")
+    bad = next((k for k, f in frames.items() if not isinstance(f, Frame)), None)
+    if bad is not None:
+        raise TypeError(f"frames[{bad!r}] must be a Frame, got {type(frames[bad]).__name__}")
+
+
 def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], title: str = "",
                       sliders: Sequence[str] = ()) -> str:
     """HTML of a self-contained frame player.
@@ -227,11 +257,15 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
     Returns:
         html (str): one ``<div class="m2d-frames">`` with its data and inline script
     Raises:
-        ValueError: a grid point without a frame, or a score whose file name has no letters or digits
+        ValueError: no parameter, a parameter with no values or two values that print alike, a
+            slider that is not a parameter, a grid point without a frame, or a score whose file
+            name has no letters or digits
+        TypeError: a frame that is not a :class:`Frame`
     """
     from m2d import players
 
     names = list(params)
+    _check_grid(params, frames, sliders)
     missing = [c for c in itertools.product(*(params[n] for n in names)) if c not in frames]
     if missing:
         raise ValueError(f"{len(missing)} grid points have no frame, e.g. {missing[0]}")
