@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: book test lint vendor env clean bench chromium
+.PHONY: book test lint vendor env clean bench chromium train
 
 env: $(STAMP)
 
@@ -47,6 +47,13 @@ book: $(STAMP) _vendor/.stamp _build/.src-stamp
 	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build --builder linkcheck -W -n --keep-going . >/dev/null
 	mkdir -p _build/linkcheck && mv -f _build/html/output.txt _build/html/output.json _build/linkcheck/
 	@echo "Open _build/html/index.html"
+
+# Models trained past the build's budget: from scratch, into src/m2d/weights/ with a manifest
+# (about an hour for Part III's U-Net on a 2-core CPU). MODEL=all|ddpm-organ, DEVICE=cpu|cuda.
+MODEL ?= all
+DEVICE ?= cpu
+train: $(STAMP)
+	$(BIN)/python tools/train.py --model $(MODEL) --device $(DEVICE)
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser),
 # and a CJK font so the Chinese epigraphs render in the screenshots.

@@ -10,8 +10,11 @@ Two sources, both credited in the book's references:
   committed.
 
 A melody is a sequence of (MIDI pitch, duration in quarter notes), ties merged, rests dropped,
-chords reduced to their top note. music21 parsing is slow (all Bach about 37 s here), so the
-extraction runs once and is cached on disk, keyed by the music21 version and the selection.
+chords reduced to their top note. A chorale also keeps its bass line (same representation) when
+soprano and bass start together and neither has a rest inside, so the two stay aligned when played
+from their durations alone (Part III renders soprano + bass). music21 parsing is slow (all Bach
+about 37 s here), so the extraction runs once and is cached on disk, keyed by the music21 version
+and the selection.
 
 Notebook: notebooks/01_markov.ipynb (and every chapter that uses real music)
 """
@@ -27,7 +30,7 @@ import numpy as np
 from m2d import cache
 
 #: Bumped whenever the extraction below changes what it returns (invalidates the cache).
-EXTRACT_VERSION = 2
+EXTRACT_VERSION = 3  # 3: chorale bass lines
 
 #: Default Essen subset: German children's songs and old German songs (~520 tunes, ~16 s to parse).
 DEFAULT_ESSEN_FILES: tuple[str, ...] = ("kinder0", "altdeu10")
@@ -48,6 +51,8 @@ class Melody:
         title (str): title from the score's metadata (may be empty)
         tonic (int): pitch class (0 = C) of the key's tonic, as analysed by music21
         mode (str): ``"major"`` or ``"minor"``
+        bass_pitches, bass_durations (np.ndarray or None): a chorale's bass line, aligned with the
+            melody (both start together, neither has a rest inside); None where it is not
     """
 
     pitches: np.ndarray
@@ -57,6 +62,8 @@ class Melody:
     title: str
     tonic: int
     mode: str
+    bass_pitches: np.ndarray | None = None
+    bass_durations: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.pitches)
@@ -67,9 +74,11 @@ class Melody:
         return np.mod(self.pitches, 12)
 
     def transposed(self, semitones: int) -> Melody:
-        """The melody moved by ``semitones`` (tonic moves with it)."""
+        """The melody moved by ``semitones`` (tonic and bass move with it)."""
+        bass = None if self.bass_pitches is None else self.bass_pitches + int(semitones)
         return replace(
-            self, pitches=self.pitches + int(semitones), tonic=(self.tonic + int(semitones)) % 12
+            self, pitches=self.pitches + int(semitones), tonic=(self.tonic + int(semitones)) % 12,
+            bass_pitches=bass,
         )
 
     def to_tonic(self, tonic: int = 0) -> Melody:
@@ -116,6 +125,22 @@ def _notes_of(stream) -> tuple[list[int], list[float]]:
     return pitches, durations
 
 
+def _aligned_voice(top, low) -> tuple[list[int], list[float]] | None:
+    """The lower voice's notes when both voices start together and neither has a rest between its
+    first and last note (then durations alone keep them aligned); otherwise None."""
+    def spans(stream):
+        notes = [n for n in stream.stripTies().flatten().notes if n.duration.quarterLength > 0]
+        return [(float(n.offset), float(n.duration.quarterLength)) for n in notes]
+
+    a, b = spans(top), spans(low)
+    if not a or not b or abs(a[0][0] - b[0][0]) > 1e-6:
+        return None
+    for sp in (a, b):
+        if any(abs(o1 - (o0 + d0)) > 1e-6 for (o0, d0), (o1, _) in zip(sp, sp[1:], strict=False)):
+            return None
+    return _notes_of(low)
+
+
 def import_music21():
     """``import music21`` without its notebook side effect.
 
@@ -135,13 +160,17 @@ def import_music21():
     return music21
 
 
-def _record(part, source: str, ident: str, title: str) -> dict | None:
+def _record(part, source: str, ident: str, title: str, bass_part=None) -> dict | None:
     pitches, durations = _notes_of(part)
     if len(pitches) < MIN_NOTES:
         return None
     tonic, mode = _key_of(part)
-    return dict(pitches=pitches, durations=durations, source=source, id=ident, title=title,
-                tonic=tonic, mode=mode)
+    rec = dict(pitches=pitches, durations=durations, source=source, id=ident, title=title,
+               tonic=tonic, mode=mode)
+    bass = None if bass_part is None else _aligned_voice(part, bass_part)
+    if bass is not None:
+        rec["bass_pitches"], rec["bass_durations"] = bass
+    return rec
 
 
 def _extract_bach() -> list[dict]:
@@ -151,7 +180,8 @@ def _extract_bach() -> list[dict]:
     for fn in corpus.chorales.Iterator(returnType="filename"):
         score = corpus.parse(fn)
         title = (score.metadata.title if score.metadata else "") or fn
-        rec = _record(score.parts[0], "bach", str(fn), str(title))
+        bass = score.parts[-1] if len(score.parts) > 1 else None
+        rec = _record(score.parts[0], "bach", str(fn), str(title), bass)
         if rec:
             records.append(rec)
     return records
@@ -210,6 +240,15 @@ def check_records(records) -> None:
         if not (isinstance(r["tonic"], int) and 0 <= r["tonic"] < 12) or r["mode"] not in (
                 "major", "minor"):
             raise ValueError(f"record {i}: tonic must be 0..11 and mode 'major' or 'minor'")
+        if ("bass_pitches" in r) != ("bass_durations" in r):
+            raise ValueError(f"record {i}: bass_pitches and bass_durations come together")
+        if "bass_pitches" in r:
+            bp, bd = r["bass_pitches"], r["bass_durations"]
+            if (not isinstance(bp, list) or not isinstance(bd, list) or len(bp) != len(bd)
+                    or not bp or not all(isinstance(x, int) and 0 <= x <= 127 for x in bp)
+                    or not all(isinstance(x, (int, float)) and x > 0 for x in bd)):
+                raise ValueError(f"record {i}: the bass must be MIDI integers with positive "
+                                 f"durations, one per note")
 
 
 def _to_melody(rec: dict) -> Melody:
@@ -218,6 +257,10 @@ def _to_melody(rec: dict) -> Melody:
         durations=np.asarray(rec["durations"], dtype=np.float64),
         source=rec["source"], id=rec["id"], title=rec["title"], tonic=int(rec["tonic"]),
         mode=rec["mode"],
+        bass_pitches=(np.asarray(rec["bass_pitches"], dtype=np.int64)
+                      if "bass_pitches" in rec else None),
+        bass_durations=(np.asarray(rec["bass_durations"], dtype=np.float64)
+                        if "bass_durations" in rec else None),
     )
 
 

@@ -1,8 +1,9 @@
 """Spectrograms as images for Part III: 8-bit log-mel patches of corpus melodies, a fast inversion to
 sound, and a feature-statistics distance for judging generated patches.
 
-"Riffusion in miniature" (Forsyth & Martiros 2022): a melody is rendered to audio
-(:func:`m2d.audio.synthesize`), turned into a log-mel spectrogram (:func:`m2d.audio.log_mel`, the book's
+"Riffusion in miniature" (Forsyth & Martiros 2022): a chorale's soprano and bass are played by the
+SoundFont's church organ (:func:`chorale_audio`; the additive synthesizer of :func:`m2d.audio.synthesize`
+remains as ``sound="additive"``), turned into a log-mel spectrogram (:func:`m2d.audio.log_mel`, the book's
 64 mel bands, hop 256), mapped linearly from [DB_LO, DB_HI] dB to [-1, 1] and quantised to 8 bits like
 an image; patches of 64 bands x 64 frames (0.74 s) are the data of the diffusion model.
 
@@ -23,9 +24,13 @@ from m2d import audio, cache
 from m2d.rng import as_generator
 
 #: Bumped whenever the patch extraction below changes what it returns (invalidates the cache).
-SPECTRO_VERSION = 1
+SPECTRO_VERSION = 2  # 2: SoundFont organ, soprano + bass
 #: dB range mapped linearly onto [-1, 1] (log_mel floors at -80 dB; the synthesizer peaks near +28 dB).
 DB_LO, DB_HI = -80.0, 30.0
+
+
+#: How a chorale becomes sound (:class:`PatchConfig`).
+SOUNDS = ("organ", "additive")
 
 
 @dataclass(frozen=True)
@@ -38,13 +43,29 @@ class PatchConfig:
         tempo (float): quarter notes per minute used to render the melodies
         bits (int): quantisation of the patch values (8 = an image)
         max_melodies (int or None): use only the first melodies of each split (None = all)
+        sound (str): ``"organ"``: soprano + bass on the SoundFont's church organ (only chorales
+            whose bass is aligned, :class:`m2d.corpus.Melody`); ``"additive"``: the soprano on the
+            additive synthesizer of :mod:`m2d.audio`
     """
 
     frames: int = 64
     stride: int = 32
-    tempo: float = 180.0
+    tempo: float = 120.0
     bits: int = 8
     max_melodies: int | None = None
+    sound: str = "organ"
+
+    def __post_init__(self) -> None:
+        from m2d import checks
+
+        checks.integer("frames", self.frames, low=8)
+        checks.integer("stride", self.stride, low=1)
+        checks.real("tempo", self.tempo, low=0, low_open=True)
+        checks.integer("bits", self.bits, low=1, high=16)
+        if self.max_melodies is not None:
+            checks.integer("max_melodies", self.max_melodies, low=1)
+        if self.sound not in SOUNDS:
+            raise ValueError(f"sound must be one of {SOUNDS}, got {self.sound!r}")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -87,6 +108,42 @@ def melody_log_mel(pitches, durations, tempo: float = 180.0) -> tuple[np.ndarray
     return y, audio.log_mel(y)
 
 
+def chorale_audio(melody, tempo: float = 120.0, sound: str = "organ") -> np.ndarray:
+    """A chorale as sound: soprano and (where the corpus has it aligned) bass on the SoundFont's church
+    organ (:func:`m2d.soundfont.render`, General MIDI program 19), or the soprano alone on the additive
+    synthesizer (``sound="additive"``).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        melody (corpus.Melody): pitches/durations (and bass_pitches/bass_durations)
+        tempo (float): quarter notes per minute
+        sound (str): ``"organ"`` or ``"additive"``
+    Returns:
+        y (np.ndarray): float32 at audio.SR
+    Raises:
+        ValueError: unknown sound or bad tempo
+    """
+    from m2d import checks, soundfont
+
+    tempo = checks.real("tempo", tempo, low=0, low_open=True)
+    if sound not in SOUNDS:
+        raise ValueError(f"sound must be one of {SOUNDS}, got {sound!r}")
+    if sound == "additive":
+        return audio.synthesize(melody.pitches, melody.durations, tempo=tempo)
+    sec = 60.0 / tempo
+    voices = [(melody.pitches, melody.durations, 90)]
+    if getattr(melody, "bass_pitches", None) is not None:
+        voices.append((melody.bass_pitches, melody.bass_durations, 80))
+    events = []
+    for pitches, durations, velocity in voices:
+        d = np.asarray(durations, dtype=float)
+        starts = np.concatenate([[0.0], np.cumsum(d)[:-1]]) * sec
+        events += [soundfont.NoteEvent(float(t), float(q) * sec, int(p), velocity,
+                                       soundfont.CHURCH_ORGAN)
+                   for t, q, p in zip(starts, d, pitches, strict=True)]
+    return soundfont.render(events, tail=0.5)
+
+
 def cut_patches(s_unit: np.ndarray, frames: int, stride: int) -> np.ndarray:
     """Cut a (n_mels, n_frames) image into patches (n, n_mels, frames) starting every ``stride`` frames.
 
@@ -103,14 +160,45 @@ def cut_patches(s_unit: np.ndarray, frames: int, stride: int) -> np.ndarray:
         np.zeros((0, s.shape[0], frames), dtype=s.dtype)
 
 
-def _extract(melodies, config: PatchConfig, stride: int) -> np.ndarray:
+def _extract(melodies, config: PatchConfig, stride: int, frames: int | None = None) -> np.ndarray:
     levels = 2**config.bits - 1
     out = []
     for m in melodies:
-        _, s_db = melody_log_mel(m.pitches, m.durations, config.tempo)
+        s_db = audio.log_mel(chorale_audio(m, config.tempo, config.sound))
         k = np.round((db_to_unit(s_db) + 1.0) * levels / 2.0).astype(np.uint16)
-        out.append(cut_patches(k, config.frames, stride))
+        out.append(cut_patches(k, frames or config.frames, stride))
     return np.concatenate(out).astype(np.uint8 if config.bits <= 8 else np.uint16)
+
+
+def _melodies(split: str, config: PatchConfig, source: str) -> list:
+    from m2d import corpus
+
+    if split not in ("train", "val", "test"):
+        raise ValueError(f"unknown split {split!r}; choose 'train', 'val' or 'test'")
+    melodies = corpus.load_split(source)[split]
+    if config.sound == "organ":  # soprano + bass: the chorales whose bass line is aligned
+        melodies = [m for m in melodies if m.bass_pitches is not None]
+    return melodies[: config.max_melodies]
+
+
+def _load(name: str, split: str, config: PatchConfig, source: str, frames: int, stride: int
+          ) -> np.ndarray:
+    import librosa
+
+    melodies = _melodies(split, config, source)
+    key_parts = [librosa.__version__, config.as_dict(), split, [m.id for m in melodies], audio.N_MELS,
+                 audio.HOP, audio.N_FFT, frames, stride]
+
+    def check(a: np.ndarray) -> None:  # schema of the cached patches: (n, mels, frames) levels
+        if a.ndim != 3 or a.shape[1:] != (audio.N_MELS, frames) or len(a) == 0:
+            raise ValueError(f"patches of shape {a.shape}, expected (n, {audio.N_MELS}, {frames})")
+        if a.min() < 0 or a.max() > 2**config.bits - 1:
+            raise ValueError(f"patch levels outside 0..{2**config.bits - 1}")
+
+    k = cache.cached_array(f"{name}-{source}-{split}", key_parts,
+                           lambda: _extract(melodies, config, stride, frames),
+                           version=SPECTRO_VERSION, check=check)
+    return (k.astype(np.float32) * (2.0 / (2**config.bits - 1)) - 1.0).astype(np.float32)
 
 
 def load_patches(split: str = "train", config: PatchConfig = PatchConfig(),
@@ -118,39 +206,48 @@ def load_patches(split: str = "train", config: PatchConfig = PatchConfig(),
     """Log-mel patches of one corpus split, in [-1, 1] on the quantisation grid, shape (n, 64, frames).
 
     The training split uses overlapping patches (``config.stride``), validation and test splits
-    non-overlapping ones. Extraction (synthesis + STFT of every melody) runs once and is cached,
+    non-overlapping ones. Extraction (rendering + STFT of every chorale) runs once and is cached,
     keyed by the configuration, the melody ids, the librosa version and :data:`SPECTRO_VERSION`.
 
     Notebook: notebooks/03_diffusion.ipynb
     Args:
         split (str): ``"train"``, ``"val"`` or ``"test"`` (:func:`m2d.corpus.load_split`)
-        config (PatchConfig): patch size, render tempo, quantisation
+        config (PatchConfig): patch size, render tempo and sound, quantisation
         source (str): corpus source
     Returns:
         patches (np.ndarray): float32, shape (n, audio.N_MELS, config.frames)
     Raises:
         ValueError: unknown split
     """
-    import librosa
-
-    from m2d import corpus
-
-    if split not in ("train", "val", "test"):
-        raise ValueError(f"unknown split {split!r}; choose 'train', 'val' or 'test'")
-    melodies = corpus.load_split(source)[split][: config.max_melodies]
     stride = config.stride if split == "train" else config.frames
-    key_parts = [librosa.__version__, config.as_dict(), split, [m.id for m in melodies], audio.N_MELS,
-                 audio.HOP, audio.N_FFT]
-    def check(a: np.ndarray) -> None:  # schema of the cached patches: (n, mels, frames) levels
-        if a.ndim != 3 or a.shape[1:] != (audio.N_MELS, config.frames) or len(a) == 0:
-            raise ValueError(f"patches of shape {a.shape}, expected (n, {audio.N_MELS}, "
-                             f"{config.frames})")
-        if a.min() < 0 or a.max() > 2**config.bits - 1:
-            raise ValueError(f"patch levels outside 0..{2**config.bits - 1}")
+    return _load("patches", split, config, source, config.frames, stride)
 
-    k = cache.cached_array(f"patches-{source}-{split}", key_parts, lambda: _extract(melodies, config, stride),
-                           version=SPECTRO_VERSION, check=check)
-    return (k.astype(np.float32) * (2.0 / (2**config.bits - 1)) - 1.0).astype(np.float32)
+
+#: Frames of a phrase: 384 hops of 256 samples at 22050 Hz = 4.46 s.
+PHRASE_FRAMES = 384
+
+
+def load_phrases(split: str = "test", config: PatchConfig = PatchConfig(), source: str = "bach",
+                 frames: int = PHRASE_FRAMES) -> np.ndarray:
+    """Real phrases of the same length as the generated ones: non-overlapping excerpts of
+    ``frames`` frames (default 4.46 s) of every chorale of a split, rendered as for
+    :func:`load_patches` (cached).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Returns:
+        phrases (np.ndarray): float32 in [-1, 1], shape (n, audio.N_MELS, frames)
+    Raises:
+        ValueError: unknown split, or frames below the patch width
+    """
+    from m2d import checks
+
+    frames = checks.integer("frames", frames, low=config.frames)
+    return _load("phrases", split, config, source, frames, frames)
+
+
+def phrase_seconds(frames: int = PHRASE_FRAMES) -> float:
+    """Duration of a phrase of ``frames`` STFT frames: frames * HOP / SR seconds."""
+    return frames * audio.HOP / audio.SR
 
 
 # --------------------------------------------------------------------------------------------------

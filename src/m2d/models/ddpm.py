@@ -122,7 +122,9 @@ def l_simple(model: nn.Module, x0: torch.Tensor, t: torch.Tensor, noise: torch.T
 
 
 def train_eps_model(model: nn.Module, data: np.ndarray, config: DDPMConfig, progress: bool = True,
-                    add_channel: bool = True, n_threads: int | None = 1) -> dict[str, Any]:
+                    add_channel: bool = True, n_threads: int | None = 1, device: str = "cpu",
+                    checkpoints: Sequence[int] = (),
+                    on_checkpoint: Callable[[int, nn.Module], dict] | None = None) -> dict[str, Any]:
     """Train a noise predictor eps_theta with L_simple: t ~ U{1..T}, eps ~ N(0, I), Adam, EMA weights.
 
     Notebook: notebooks/03_diffusion.ipynb
@@ -134,29 +136,66 @@ def train_eps_model(model: nn.Module, data: np.ndarray, config: DDPMConfig, prog
         add_channel (bool): insert a channel axis (images (n, H, W) -> (n, 1, H, W))
         n_threads (int or None): torch threads while training (:func:`m2d.threads.torch_threads`;
             on a shared 2-core machine two busy-waiting OpenMP threads made training about 5x slower)
+        device (str): ``"cpu"`` or ``"cuda"`` (a GPU, e.g. in Colab). Batches, steps and noise are
+            drawn on the CPU from the seed either way; the model ends on the CPU
+        checkpoints (sequence of int): steps after which ``on_checkpoint`` is called
+        on_checkpoint (callable or None): f(step, ema_model) -> dict of measurements (e.g. a Frechet
+            distance), recorded in ``extra["curve"]`` with the training minutes so far (the time spent
+            in f is not counted)
     Returns:
-        extra (dict): ``loss`` (per step), ``seconds`` (wall time), ``steps``, ``n_train``
+        extra (dict): ``loss`` (per step), ``seconds`` (wall time of training), ``steps``,
+        ``n_train``, ``device`` and ``curve`` (one dict per checkpoint)
     Raises:
-        ValueError: empty data
+        ValueError: empty data, or a device torch cannot use
     """
     if len(data) == 0:
         raise ValueError("no training data")
+    dev = _device(device)
     with torch_threads(n_threads):
-        return _train(model, data, config, progress, add_channel)
+        try:
+            return _train(model, data, config, progress, add_channel, dev, checkpoints,
+                          on_checkpoint)
+        finally:
+            model.to("cpu")
 
 
-def _train(model, data, config, progress, add_channel) -> dict[str, Any]:
+def _device(device: str) -> torch.device:
+    """A torch device from its name, refused with a message when this machine has none."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for, but torch sees no GPU here; use 'cpu'")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    return dev
+
+
+def _ema_copy(model: nn.Module, ema: dict) -> nn.Module:
+    import copy
+
+    m = copy.deepcopy(model).to("cpu")
+    m.load_state_dict({k: v.detach().to("cpu") for k, v in ema.items()})
+    return m.eval()
+
+
+def _train(model, data, config, progress, add_channel, dev=None, checkpoints=(),
+           on_checkpoint=None) -> dict[str, Any]:
     common.seed_everything(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     x_all = _t(data)
     if add_channel:
         x_all = x_all[:, None]
-    alpha_bar = _t(config.noise_schedule().alpha_bar.copy())
+    dev = dev or torch.device("cpu")
+    model.to(dev)
+    alpha_bar = _t(config.noise_schedule().alpha_bar.copy()).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    losses = []
+    losses, curve, checkpoints = [], [], {int(c) for c in checkpoints}
     model.train()
     start = time.perf_counter()
+    paused = 0.0
     for step in common.progress_bar(range(config.steps), desc="training eps_theta", enabled=progress,
                                     mininterval=1.0):
         for g in opt.param_groups:
@@ -165,6 +204,7 @@ def _train(model, data, config, progress, add_channel) -> dict[str, Any]:
         t = torch.randint(1, config.T + 1, (config.batch,), generator=gen)
         x0 = x_all[idx]
         noise = torch.randn(x0.shape, generator=gen)
+        x0, t, noise = x0.to(dev), t.to(dev), noise.to(dev)
         loss = l_simple(model, x0, t, noise, alpha_bar)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -177,10 +217,19 @@ def _train(model, data, config, progress, add_channel) -> dict[str, Any]:
                     ema[k].mul_(decay).add_(v.detach(), alpha=1 - decay)
                 else:
                     ema[k].copy_(v)
-    seconds = time.perf_counter() - start
+        if on_checkpoint is not None and step + 1 in checkpoints:
+            pause = time.perf_counter()
+            minutes = (pause - start - paused) / 60
+            window = losses[-100:]
+            curve.append({"step": step + 1, "minutes": minutes,
+                          "loss": float(np.mean(window)),
+                          **on_checkpoint(step + 1, _ema_copy(model, ema))})
+            paused += time.perf_counter() - pause
+    seconds = time.perf_counter() - start - paused
     model.load_state_dict(ema)
     model.eval()
-    return {"loss": losses, "seconds": seconds, "steps": config.steps, "n_train": int(len(data))}
+    return {"loss": losses, "seconds": seconds, "steps": config.steps, "n_train": int(len(data)),
+            "device": dev.type, "curve": curve}
 
 
 def load_or_train_unet(config: DDPMConfig, data: np.ndarray | Callable[[], np.ndarray],
@@ -398,30 +447,112 @@ def load_or_train_toy(mixture: df.GaussianMixture, config: DDPMConfig, n_data: i
 # the book's model
 
 
+#: The book's U-Net for Part III: trained past the build's budget by ``make train`` (about an hour
+#: on the book's 2-core machine) and shipped in src/m2d/weights/ with its manifest (:mod:`shipped`).
+BOOK_CONFIG = DDPMConfig(steps=5000, warmup=200, ema=0.999, unet=UNetConfig(base=16))
+#: File stem of the shipped weights.
+BOOK_WEIGHTS = "ddpm-organ"
+#: Steps at which ``make train`` measures quality (the quality-vs-minutes curve).
+BOOK_CHECKPOINTS = (250, 500, 1000, 2000, 3000, 4000, 5000)
+
+
+def book_key(config: DDPMConfig, patches) -> dict[str, Any]:
+    """Everything the book model's weights depend on: code version, configuration, data selection
+    (the content key of the cache and the config hash of the shipped weights)."""
+    from m2d import spectro
+
+    selection = {"source": "bach", "split": "train", "patches": patches.as_dict(),
+                 "spectro": spectro.SPECTRO_VERSION, "db_range": [spectro.DB_LO, spectro.DB_HI]}
+    return {"code": CODE_VERSION, "config": config.as_dict(), "data": selection}
+
+
 def book_model(config: DDPMConfig | None = None, patches=None,
                progress: bool = True) -> tuple[UNet, dict[str, Any], dict[str, Any]]:
     """The book's "Riffusion in miniature" model: the U-Net trained with L_simple on the 8-bit
-    log-mel patches of the Bach training split (:func:`m2d.spectro.load_patches`), from the cache when
-    available.
+    log-mel patches of the Bach training split (:func:`m2d.spectro.load_patches`): the shipped
+    weights when their manifest's config hash matches (:func:`m2d.models.shipped.load`), else from
+    the cache, else trained now.
 
     Notebook: notebooks/03_diffusion.ipynb, notebooks/05_landscape.ipynb
     Args:
-        config (DDPMConfig or None): training configuration (default ``DDPMConfig()``)
+        config (DDPMConfig or None): training configuration (default :data:`BOOK_CONFIG`)
         patches (spectro.PatchConfig or None): patch extraction (default ``PatchConfig()``)
         progress (bool): tqdm progress bar while training
     Returns:
-        model (UNet), extra (dict: loss curve, training seconds), key_parts (dict identifying the model,
-        for caching what is computed from it)
+        model (UNet), extra (dict: loss curve, training seconds, ``source``: "shipped" or
+        "trained here"), key_parts (dict identifying the model, for caching what is computed from it)
+    """
+    from m2d import spectro
+    from m2d.models import shipped
+
+    config = config or BOOK_CONFIG
+    patches = patches or spectro.PatchConfig()
+    key = book_key(config, patches)
+
+    def make() -> UNet:
+        torch.manual_seed(config.seed)
+        return UNet(config.unet)
+
+    found = shipped.load(BOOK_WEIGHTS, key, make)
+    if found is not None:
+        model, extra, manifest = found
+        return model, {**extra, "source": "shipped", "manifest": manifest}, key
+    model, extra = load_or_train_unet(config, lambda: spectro.load_patches("train", patches),
+                                      key["data"], progress=progress)
+    return model, {**extra, "source": "trained here"}, key
+
+
+def quality_probe(train: np.ndarray, test: np.ndarray, config: DDPMConfig, n: int = 32,
+                  ddim_steps: int = 50, elbo_patches: int = 64, elbo_steps: int = 20,
+                  clip: tuple[float, float] | bool = True) -> Callable[[int, nn.Module], dict]:
+    """A cheap quality measurement for checkpoints while training: the Frechet feature distance to
+    the test patches of ``n`` DDIM samples (``ddim_steps`` steps, eta = 0, seed 0) and the ELBO in
+    bits/dim on ``elbo_patches`` test patches (``elbo_steps`` strata, seed 0).
+
+    Notebook: notebooks/03_diffusion.ipynb (via ``make train``; benchmarks/README.md)
+    Returns:
+        probe (callable): probe(step, model) -> {"frechet_ddim": float, "elbo_bits": float}
     """
     from m2d import spectro
 
-    config = config or DDPMConfig()
-    patches = patches or spectro.PatchConfig()
-    selection = {"source": "bach", "split": "train", "patches": patches.as_dict(),
-                 "spectro": spectro.SPECTRO_VERSION, "db_range": [spectro.DB_LO, spectro.DB_HI]}
-    model, extra = load_or_train_unet(config, lambda: spectro.load_patches("train", patches), selection,
-                                      progress=progress)
-    return model, extra, {"code": CODE_VERSION, "config": config.as_dict(), "data": selection}
+    fd = spectro.FeatureDistance(train)
+
+    def probe(step: int, model: nn.Module) -> dict:
+        with torch_threads(1):
+            x, _ = sampling.ddim_sample(model, (n, 1, *test.shape[1:]), config.noise_schedule(),
+                                        ddim_steps, 0, eta=0.0, clip=clip)
+        elbo = elbo_bits_per_dim(model, test[:elbo_patches], config, n_t=elbo_steps, rng=0)
+        return {"frechet_ddim": fd(x[:, 0], test), "elbo_bits": elbo["total"]}
+
+    return probe
+
+
+def train_book_model(device: str = "cpu", config: DDPMConfig | None = None,
+                     progress: bool = True) -> tuple[UNet, dict[str, Any], dict[str, Any]]:
+    """Train the book model from scratch (what ``make train`` runs), measuring quality at
+    :data:`BOOK_CHECKPOINTS` with :func:`quality_probe`.
+
+    Notebook: notebooks/03_diffusion.ipynb (via ``make train``)
+    Args:
+        device (str): ``"cpu"`` or ``"cuda"``
+        config (DDPMConfig or None): default :data:`BOOK_CONFIG`
+        progress (bool): progress bar
+    Returns:
+        model (UNet, on the CPU), extra (training record with ``curve``), key_parts
+    """
+    from m2d import spectro
+
+    config = config or BOOK_CONFIG
+    patches = spectro.PatchConfig()
+    train = spectro.load_patches("train", patches)
+    test = spectro.load_patches("test", patches)
+    torch.manual_seed(config.seed)
+    model = UNet(config.unet)
+    probe = quality_probe(train, test, config, clip=centred_clip(train))
+    extra = train_eps_model(model, train, config, progress=progress, device=device,
+                            checkpoints=[c for c in BOOK_CHECKPOINTS if c <= config.steps],
+                            on_checkpoint=probe)
+    return model, extra, book_key(config, patches)
 
 
 # Part III's sampler comparison and ELBO, as one definition: chapter 5 calls the same functions,
