@@ -62,3 +62,34 @@ def test_monte_carlo_sequence_probability_converges():
     assert freq == np.all(runs == seq, axis=1).mean()  # the same draws as the chains themselves
     with pytest.raises(ValueError, match="non-empty"):
         ex.monte_carlo_sequence_probability(P, [])
+
+
+def test_ceg_attention_is_part_twos_worked_example():
+    from m2d import attention
+
+    Q, K, V = attention.project_qkv(np.eye(3), ex.CEG_ATTENTION_WQ, ex.CEG_ATTENTION_WK,
+                                    ex.CEG_ATTENTION_WV)
+    np.testing.assert_allclose(Q @ K.T, [[0, 1, 1], [1, 0, 1], [1, 1, 2]])
+    _, A = attention.scaled_dot_product_attention(Q, K, V)
+    e = np.exp(1 / np.sqrt(2))  # row C: (1, e, e) / (1 + 2e), the page's 0.198, 0.401, 0.401
+    np.testing.assert_allclose(A[0], np.array([1, e, e]) / (1 + 2 * e), atol=1e-12)
+    mk.check_stochastic(A)
+
+
+def test_forward_pixel_rows_match_the_closed_form_and_the_loop_of_part_three():
+    from m2d import diffusion
+
+    patch = np.linspace(-1, 0.5, 12).reshape(3, 4)
+    assert ex.loudest_pixel(patch) == (0.5, 2, 3)
+    lin = diffusion.NoiseSchedule.make("linear", 1000)
+    rows = ex.forward_pixel_rows(0.5, lin)
+    rng = np.random.default_rng(ex.PIXEL_SEED)  # chapter 3's own loop, step by step
+    for row, t in zip(rows, ex.PIXEL_TIMES, strict=True):
+        x = lin.q_sample(np.full(ex.PIXEL_DRAWS, 0.5), t, rng.standard_normal(ex.PIXEL_DRAWS))
+        assert row["t"] == t and row["sample_mean"] == x.mean() and row["sample_sd"] == x.std()
+        assert abs(row["mean"] - np.sqrt(lin.alpha_bar[t]) * 0.5) < 1e-15
+        assert abs(row["sample_mean"] - row["mean"]) < 5 * row["sd"] / np.sqrt(ex.PIXEL_DRAWS)
+    with pytest.raises(ValueError, match="t must be <= 1000"):
+        ex.forward_pixel_rows(0.5, lin, times=(1001,))
+    with pytest.raises(ValueError, match="patch must have 2 dimension"):
+        ex.loudest_pixel(np.ones(3))

@@ -1,6 +1,9 @@
 """The book's example chains: the page's toy chain on {C, E, G}, Example 21.1's pentatonic chain,
 an Illiac-style 12x12 matrix, and the counterexamples of Theorem 21.2 (a slow stepwise walk, a
-periodic circle of fifths, a reducible chain), with the worked computations of Example 21.1.
+periodic circle of fifths, a reducible chain), with the worked computations of Example 21.1; and the
+numbers of the other worked examples that chapter 4 shows again: Part II's C-E-G attention (a
+content-dependent stochastic matrix, Theorem 21.3) and Example 21.2's pixel under the forward
+chain of Part III (Definition 21.8), so that every chapter shows them with the same numbers.
 
 The theory they illustrate is in :mod:`m2d.markov`.
 
@@ -13,7 +16,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from m2d import markov, stochastic
+from m2d import checks, markov, stochastic
+from m2d.diffusion.forward import q_sample
+from m2d.rng import as_generator
 
 #: Toy chain on {C, E, G} (the page's worked example): row C is (0.2, 0.3, 0.5); rows E and G are
 #: ours, chosen so that G dominates in the long run, as the page says.
@@ -139,3 +144,71 @@ def embed_matrix(P_small, states: Sequence[int], n: int = 12) -> np.ndarray:
     P[:, idx] = 1.0 / idx.size
     P[np.ix_(idx, idx)] = A
     return P
+
+
+#: Part II's worked attention example (section 2.1): three one-hot tokens C, E, G (X = I_3, so
+#: Q = W_q, K = W_k, V = W_v) with d_k = 2. The page's projected Q and K were lost; these are the
+#: book's. softmax(Q K^T / sqrt 2) is a stochastic matrix (Theorem 21.3); chapter 4's attention
+#: widget starts from the same numbers.
+CEG_ATTENTION_LABELS = ("C", "E", "G")
+CEG_ATTENTION_WQ = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+CEG_ATTENTION_WK = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+CEG_ATTENTION_WV = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+
+#: Example 21.2 (Part III): the steps shown, the Monte Carlo draws per step and their seed.
+PIXEL_TIMES = (1, 500, 1000)
+PIXEL_DRAWS = 100_000
+PIXEL_SEED = 3
+
+
+def loudest_pixel(patch) -> tuple[float, int, int]:
+    """Example 21.2's x_0: the loudest pixel of a spectrogram patch (the first held-out patch of
+    Part III, in the model's units [-1, 1]) and where it sits.
+
+    Notebook: notebooks/03_diffusion.ipynb, notebooks/04_examples.ipynb
+    Args:
+        patch (np.ndarray): one patch, shape (mel bands, frames)
+    Returns:
+        x0 (float), band (int), frame (int): the value and its mel band and frame
+    Raises:
+        ValueError: not a non-empty 2-D array of finite numbers
+    """
+    a = checks.real_array("patch", patch, ndim=2)
+    if a.size == 0:
+        raise ValueError(f"patch must not be empty, got shape {a.shape}")
+    band, frame = np.unravel_index(int(np.argmax(a)), a.shape)
+    return float(a[band, frame]), int(band), int(frame)
+
+
+def forward_pixel_rows(x0: float, alpha_bar, times=PIXEL_TIMES, draws: int = PIXEL_DRAWS,
+                       rng: np.random.Generator | int | None = PIXEL_SEED) -> list[dict[str, float]]:
+    """Example 21.2's table: one pixel x_0 under the forward chain, x_t ~ N(sqrt(alpha_bar_t) x_0,
+    1 - alpha_bar_t) (Theorem 21.4), against the mean and standard deviation of ``draws`` closed-form
+    samples at each step (one fresh block of normals per step, in the order of ``times``).
+
+    Notebook: notebooks/03_diffusion.ipynb, notebooks/04_examples.ipynb
+    Args:
+        x0 (float): the pixel value
+        alpha_bar (np.ndarray or NoiseSchedule): alpha_bar_0..alpha_bar_T
+        times (sequence of int): steps t in 0..T
+        draws (int): samples per step, >= 2
+        rng (np.random.Generator or int): randomness (the default seed is the book's)
+    Returns:
+        rows (list of dict): per step ``t``, ``alpha_bar``, ``signal`` (sqrt(alpha_bar_t)),
+        ``mean`` (sqrt(alpha_bar_t) x0), ``sd`` (sqrt(1 - alpha_bar_t)), ``sample_mean``,
+        ``sample_sd``
+    Raises:
+        ValueError, TypeError: a non-finite x0, too few draws, or a step outside 0..T
+    """
+    x0 = checks.real("x0", x0)
+    draws = checks.integer("draws", draws, low=2)
+    ab = np.asarray(getattr(alpha_bar, "alpha_bar", alpha_bar), dtype=float)
+    gen = as_generator(rng)
+    rows = []
+    for t in times:
+        t = checks.integer("t", t, low=0, high=ab.size - 1)
+        x = q_sample(np.full(draws, x0), t, ab, gen.standard_normal(draws))
+        rows.append({"t": t, "alpha_bar": float(ab[t]), "signal": float(np.sqrt(ab[t])),
+                     "mean": float(np.sqrt(ab[t]) * x0), "sd": float(np.sqrt(1 - ab[t])),
+                     "sample_mean": float(x.mean()), "sample_sd": float(x.std())})
+    return rows
