@@ -165,7 +165,7 @@ def loudest_pixel(patch) -> tuple[float, int, int]:
     """Example 21.2's x_0: the loudest pixel of a spectrogram patch (the first held-out patch of
     Part III, in the model's units [-1, 1]) and where it sits.
 
-    Notebook: notebooks/03_diffusion.ipynb, notebooks/04_examples.ipynb
+    Notebook: notebooks/04_examples.ipynb (chapter 3's Example 21.2 computes the same)
     Args:
         patch (np.ndarray): one patch, shape (mel bands, frames)
     Returns:
@@ -186,7 +186,7 @@ def forward_pixel_rows(x0: float, alpha_bar, times=PIXEL_TIMES, draws: int = PIX
     1 - alpha_bar_t) (Theorem 21.4), against the mean and standard deviation of ``draws`` closed-form
     samples at each step (one fresh block of normals per step, in the order of ``times``).
 
-    Notebook: notebooks/03_diffusion.ipynb, notebooks/04_examples.ipynb
+    Notebook: notebooks/04_examples.ipynb (chapter 3's Example 21.2 computes the same)
     Args:
         x0 (float): the pixel value
         alpha_bar (np.ndarray or NoiseSchedule): alpha_bar_0..alpha_bar_T
