@@ -171,3 +171,52 @@ def test_learning_rate_warms_up_then_decays_to_a_tenth():
     assert lrs[-1] == pytest.approx(1e-3, rel=0.01)  # cosine decay to lr / 10
 
 
+
+
+# ----------------------------------------------------------------------------------------------
+# device= (issue 13): CPU by default, a GPU when asked for and present, a clear error otherwise
+
+
+@pytest.mark.parametrize("device", ["tpu", "", "cuda:x"])
+def test_unknown_devices_are_refused(device):
+    cfg = tiny_config(steps=1)
+    with pytest.raises(ValueError, match="device"):
+        ddpm.train_eps_model(UNet(cfg.unet), toy_images(8), cfg, progress=False, device=device)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_says_so():
+    cfg = tiny_config(steps=1)
+    with pytest.raises(ValueError, match="no GPU"):
+        ddpm.train_eps_model(UNet(cfg.unet), toy_images(8), cfg, progress=False, device="cuda")
+
+
+def test_explicit_cpu_device_trains_and_samples_identically():
+    from m2d.models import sampling
+
+    cfg = tiny_config(steps=3)
+    runs = []
+    for kw in ({}, {"device": "cpu"}):
+        torch.manual_seed(0)
+        model = UNet(cfg.unet)
+        extra = ddpm.train_eps_model(model, toy_images(32), cfg, progress=False, **kw)
+        x, _ = sampling.ddim_sample(model, (2, 1, 16, 16), cfg.noise_schedule(), 5, 0, **kw)
+        runs.append((extra["loss"], x))
+    assert runs[0][0] == runs[1][0] and np.array_equal(runs[0][1], runs[1][1])
+
+
+def test_checkpoints_record_quality_without_counting_its_time():
+    cfg = tiny_config(steps=6)
+    calls = []
+
+    def probe(step, model):
+        calls.append(step)
+        assert not model.training  # the EMA copy, in eval mode
+        return {"score": float(step)}
+
+    torch.manual_seed(0)
+    extra = ddpm.train_eps_model(UNet(cfg.unet), toy_images(32), cfg, progress=False,
+                                 checkpoints=(2, 6), on_checkpoint=probe)
+    assert calls == [2, 6] and [c["step"] for c in extra["curve"]] == [2, 6]
+    assert [c["score"] for c in extra["curve"]] == [2.0, 6.0]
+    assert 0 < extra["curve"][0]["minutes"] <= extra["curve"][1]["minutes"] <= extra["seconds"] / 60

@@ -166,6 +166,21 @@ def fit_sequence_model(model, epoch_batches: Callable[[np.random.Generator], Ite
                 "seconds": time.perf_counter() - t0}
 
 
+def torch_device(device: str):
+    """A torch device from its name ("cpu", or "cuda" on a machine with a GPU, e.g. Colab).
+
+    Raises:
+        ValueError: another name, or "cuda" where torch sees no GPU
+    """
+    import torch
+
+    if not isinstance(device, str) or device.split(":")[0] not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for, but torch sees no GPU here; use 'cpu'")
+    return torch.device(device)
+
+
 def progress_bar(iterable, desc: str = "", enabled: bool = True, **kwargs):
     """A tqdm progress bar over ``iterable`` for a reader watching a model train in Jupyter; off
     while the HTML book is built (``M2D_HTML_BUILD``), where it would be frozen into the page.

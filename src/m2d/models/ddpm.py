@@ -150,26 +150,13 @@ def train_eps_model(model: nn.Module, data: np.ndarray, config: DDPMConfig, prog
     """
     if len(data) == 0:
         raise ValueError("no training data")
-    dev = _device(device)
+    dev = common.torch_device(device)
     with torch_threads(n_threads):
         try:
             return _train(model, data, config, progress, add_channel, dev, checkpoints,
                           on_checkpoint)
         finally:
             model.to("cpu")
-
-
-def _device(device: str) -> torch.device:
-    """A torch device from its name, refused with a message when this machine has none."""
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was asked for, but torch sees no GPU here; use 'cpu'")
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
-    return dev
 
 
 def _ema_copy(model: nn.Module, ema: dict) -> nn.Module:
@@ -314,19 +301,23 @@ def _eval_loss(model, x0, config, ts, seed, add_channel) -> dict:
     return {"t": list(ts), "model": out_m, "zero": out_z}
 
 
-def eps_fn_of(model: nn.Module, add_channel: bool = True, batch: int = 256) -> Callable:
-    """Wrap a torch noise predictor as the numpy function eps(x_t, t) used by :mod:`m2d.diffusion`."""
+def eps_fn_of(model: nn.Module, add_channel: bool = True, batch: int = 256,
+              device: str = "cpu") -> Callable:
+    """Wrap a torch noise predictor as the numpy function eps(x_t, t) used by :mod:`m2d.diffusion`
+    (evaluated on ``device``: "cpu", or "cuda" with a GPU; the model is moved there)."""
+    dev = common.torch_device(device)
+    model.to(dev)
 
     @torch.no_grad()
     def eps(x_t: np.ndarray, t: int) -> np.ndarray:
-        x = _t(x_t)
+        x = _t(x_t).to(dev)
         if add_channel:
             x = x[:, None]
         out = []
         for i in range(0, len(x), batch):
             xb = x[i:i + batch]
-            out.append(model(xb, torch.full((len(xb),), int(t), dtype=torch.long)))
-        e = torch.cat(out).double().numpy()
+            out.append(model(xb, torch.full((len(xb),), int(t), dtype=torch.long, device=dev)))
+        e = torch.cat(out).double().cpu().numpy()
         return e[:, 0] if add_channel else e
 
     return eps
@@ -563,6 +554,8 @@ BOOK_ETAS = (0.0, 1.0)
 BOOK_TRAJECTORY = (1000, 800, 600, 400, 250, 100, 30, 0)
 BOOK_ELBO_PATCHES = 128
 BOOK_ELBO_STEPS = 40
+#: sigma_t^2 of Part III's ancestral sampler and of its ELBO: beta_tilde_t (the posterior variance).
+BOOK_VARIANCE = "posterior"
 
 
 def centred_clip(train_patches: np.ndarray) -> tuple[float, float]:
@@ -578,13 +571,54 @@ def book_samples(model: nn.Module, config: DDPMConfig, key_parts: dict[str, Any]
                  clip: tuple[float, float], shape: Sequence[int] = (1, 64, 64)) -> dict[str, dict]:
     """Part III's samples: :func:`m2d.models.sampling.compare_samplers` with ``BOOK_N_SAMPLES``
     samples, ancestral DDPM and DDIM at ``BOOK_DDIM_STEPS`` x ``BOOK_ETAS``, rng 0, DDPM states kept
-    at ``BOOK_TRAJECTORY`` (cached under ``key_parts``).
+    at ``BOOK_TRAJECTORY`` (cached under ``key_parts``). The ancestral sampler uses
+    sigma_t^2 = beta_tilde_t (:data:`BOOK_VARIANCE`), the reverse process whose ELBO
+    :func:`book_elbo` reports: likelihood and samples belong to one process.
 
     Notebook: notebooks/03_diffusion.ipynb, notebooks/05_landscape.ipynb
     """
     return sampling.compare_samplers(model, config, BOOK_N_SAMPLES, shape, ddim_steps=BOOK_DDIM_STEPS,
-                            etas=BOOK_ETAS, rng=0, clip=clip, record=BOOK_TRAJECTORY,
-                            key_parts=key_parts)
+                                     etas=BOOK_ETAS, rng=0, clip=clip, record=BOOK_TRAJECTORY,
+                                     key_parts=key_parts, variance=BOOK_VARIANCE)
+
+
+#: Generated phrases: how many, their width in frames (4.46 s) and the sampler (DDIM steps, eta).
+BOOK_N_PHRASES = 4
+BOOK_PHRASE_STEPS = 100
+BOOK_PHRASE_ETA = 1.0
+
+
+def book_phrases(model: nn.Module, config: DDPMConfig, key_parts: dict[str, Any],
+                 clip: tuple[float, float], frames: int | None = None, n: int = BOOK_N_PHRASES,
+                 steps: int = BOOK_PHRASE_STEPS, eta: float = BOOK_PHRASE_ETA, rng: int = 0,
+                 device: str = "cpu") -> np.ndarray:
+    """Phrases generated whole: the U-Net is fully convolutional (its time embedding is global, its
+    convolutions see only neighbourhoods), so the network trained on 64-frame crops denoises a
+    64 x ``frames`` image as well; one sampler run (:func:`m2d.models.sampling.ddim_sample`,
+    ``steps`` steps at ``eta``) draws n phrases of ``frames`` frames (default
+    :data:`m2d.spectro.PHRASE_FRAMES`, 4.46 s). Cached under ``key_parts``.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Returns:
+        phrases (np.ndarray): float32 in model units, shape (n, n_mels, frames)
+    """
+    from m2d import audio, spectro
+
+    frames = spectro.PHRASE_FRAMES if frames is None else int(frames)
+    shape = (int(n), 1, audio.N_MELS, frames)
+
+    def build() -> np.ndarray:
+        with torch_threads(1):
+            x, _ = sampling.ddim_sample(model, shape, config.noise_schedule(), steps, rng, eta=eta,
+                                        clip=clip, device=device)
+        return x[:, 0]
+
+    def check(a: np.ndarray) -> None:  # schema of the cached phrases
+        if a.shape != shape[:1] + shape[2:] or not np.isfinite(a).all():
+            raise ValueError(f"cached phrases of shape {a.shape}, expected {shape[:1] + shape[2:]}")
+
+    parts = [CODE_VERSION, key_parts, list(shape), steps, float(eta), rng, list(clip)]
+    return cache.cached_array("ddpm-phrases", parts, build, check=check)
 
 
 def book_elbo(model: nn.Module, test_patches: np.ndarray, config: DDPMConfig,

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from torch import nn
 
 from m2d import cache
 from m2d import diffusion as df
+from m2d.models.common import torch_device
 from m2d.rng import torch_generator, torch_seed
 from m2d.threads import torch_threads
 
@@ -64,8 +66,13 @@ def ddim_timesteps(T: int, steps: int | None = None) -> np.ndarray:
 
 
 def model_eps(model: nn.Module, x: torch.Tensor, t: int) -> torch.Tensor:
-    """eps_theta(x, t) for a batch x at one integer step t."""
-    return model(x, torch.full((x.shape[0],), int(t), dtype=torch.long))
+    """eps_theta(x, t) for a batch x at one integer step t (on x's device)."""
+    return model(x, torch.full((x.shape[0],), int(t), dtype=torch.long, device=x.device))
+
+
+def _noise(shape, generator, device) -> torch.Tensor:
+    """N(0, I) drawn on the CPU from ``generator`` (the same numbers on every device), then moved."""
+    return torch.randn(tuple(shape), generator=generator).to(device)
 
 
 def reverse_step(x: torch.Tensor, eps: torch.Tensor, t: int, t_prev: int, schedule: df.NoiseSchedule,
@@ -106,7 +113,7 @@ def reverse_step(x: torch.Tensor, eps: torch.Tensor, t: int, t_prev: int, schedu
         else:
             b = schedule.betas
             mean = (x - b[t - 1] / np.sqrt(1 - ab[t]) * eps) / np.sqrt(1 - b[t - 1])
-        return mean + (sigma * torch.randn(x.shape, generator=generator) if t > 1 else 0.0)
+        return mean + (sigma * _noise(x.shape, generator, x.device) if t > 1 else 0.0)
     a, a_prev = ab[t], (ab[t_prev] if t_prev > 0 else 1.0)
     x0 = (x - np.sqrt(1 - a) * eps) / np.sqrt(a)
     if lohi is not None:
@@ -115,13 +122,23 @@ def reverse_step(x: torch.Tensor, eps: torch.Tensor, t: int, t_prev: int, schedu
     s = eta * np.sqrt((1 - a_prev) / (1 - a) * (1 - a / a_prev))
     x = np.sqrt(a_prev) * x0 + np.sqrt(max(1 - a_prev - s * s, 0.0)) * eps
     if s > 0:
-        x = x + s * torch.randn(x.shape, generator=generator)
+        x = x + s * _noise(x.shape, generator, x.device)
     return x
+
+
+@contextmanager
+def _on(model: nn.Module, device: torch.device) -> Iterator[None]:
+    """Run ``model`` on ``device`` for a while; it goes back to the CPU afterwards."""
+    model.to(device)
+    try:
+        yield
+    finally:
+        model.to("cpu")
 
 
 @torch.no_grad()
 def ddpm_sample(model: nn.Module, shape: Sequence[int], betas, rng, variance: str = "beta",
-                clip=True, record: Sequence[int] = ()) -> tuple[np.ndarray, dict]:
+                clip=True, record: Sequence[int] = (), device: str = "cpu") -> tuple[np.ndarray, dict]:
     """Ancestral sampling (Definition 21.10): x_T ~ N(0, I), then for t = T..1
     x_{t-1} = mu_theta(x_t, t) + sigma_t z, z ~ N(0, I) (no noise at t = 1), with
     mu_theta = (x_t - beta_t / sqrt(1 - alpha_bar_t) eps_theta) / sqrt(alpha_t) (:func:`reverse_step`).
@@ -138,29 +155,33 @@ def ddpm_sample(model: nn.Module, shape: Sequence[int], betas, rng, variance: st
         variance (str): sigma_t^2 = beta_t (``"beta"``) or beta_tilde_t (``"posterior"``)
         clip (bool or (lo, hi)): clip the predicted x_0 to [-1, 1] (True), to [lo, hi], or not (False)
         record (sequence of int): steps t whose x_t is kept (the reverse trajectory)
+        device (str): ``"cpu"`` or ``"cuda"`` (the noise is drawn on the CPU: same samples)
     Returns:
         x0 (np.ndarray): samples, float32, shape ``shape``
         trajectory (dict[int, np.ndarray]): x_t at the recorded steps
     """
     s = df.as_schedule(betas)
     clip_range(clip)
+    dev = torch_device(device)
     sig = np.sqrt(s.reverse_variances(variance))
     gen = torch_generator(rng)
-    x = torch.randn(tuple(shape), generator=gen)
+    x = _noise(shape, gen, dev)
     traj = {}
     record = set(int(r) for r in record)
-    for t in range(s.T, 0, -1):
-        if t in record:
-            traj[t] = x.numpy().copy()
-        x = reverse_step(x, model_eps(model, x, t), t, t - 1, s, clip=clip, sigma=sig[t], generator=gen)
+    with _on(model, dev):
+        for t in range(s.T, 0, -1):
+            if t in record:
+                traj[t] = x.cpu().numpy().copy()
+            x = reverse_step(x, model_eps(model, x, t), t, t - 1, s, clip=clip, sigma=sig[t],
+                             generator=gen)
     if 0 in record:
-        traj[0] = x.numpy().copy()
-    return x.numpy().astype(np.float32), traj
+        traj[0] = x.cpu().numpy().copy()
+    return x.cpu().numpy().astype(np.float32), traj
 
 
 @torch.no_grad()
 def ddim_sample(model: nn.Module, shape: Sequence[int], betas, steps: int, rng, eta: float = 0.0,
-                clip=True, record: bool = False) -> tuple[np.ndarray, dict]:
+                clip=True, record: bool = False, device: str = "cpu") -> tuple[np.ndarray, dict]:
     """DDIM (Song, Meng & Ermon 2021): reuse a DDPM-trained eps_theta but jump between the steps
     tau_S > ... > tau_1 of :func:`ddim_timesteps` with the DDIM rule of :func:`reverse_step`; after
     tau_1 it returns x0_hat (abar_0 = 1).
@@ -173,27 +194,31 @@ def ddim_sample(model: nn.Module, shape: Sequence[int], betas, steps: int, rng, 
         clip (bool or (lo, hi)): clip x0_hat to [-1, 1] (True) or [lo, hi] (eps_hat is then recomputed
             from it)
         record (bool): keep x at every visited step
+        device (str): ``"cpu"`` or ``"cuda"``
     Returns:
         x0 (np.ndarray), trajectory (dict[int, np.ndarray])
     Raises:
-        ValueError: steps outside 1..T, eta < 0
+        ValueError: steps outside 1..T, eta < 0, an unusable device
     """
     s = df.as_schedule(betas)
     taus = ddim_timesteps(s.T, steps)
     if eta < 0:
         raise ValueError(f"eta must be >= 0, got {eta}")
     clip_range(clip)
+    dev = torch_device(device)
     gen = torch_generator(rng)
-    x = torch.randn(tuple(shape), generator=gen)
+    x = _noise(shape, gen, dev)
     traj = {}
-    for i, t in enumerate(taus):
-        if record:
-            traj[int(t)] = x.numpy().copy()
-        t_prev = int(taus[i + 1]) if i + 1 < len(taus) else 0
-        x = reverse_step(x, model_eps(model, x, t), int(t), t_prev, s, clip=clip, eta=eta, generator=gen)
+    with _on(model, dev):
+        for i, t in enumerate(taus):
+            if record:
+                traj[int(t)] = x.cpu().numpy().copy()
+            t_prev = int(taus[i + 1]) if i + 1 < len(taus) else 0
+            x = reverse_step(x, model_eps(model, x, t), int(t), t_prev, s, clip=clip, eta=eta,
+                             generator=gen)
     if record:
-        traj[0] = x.numpy().copy()
-    return x.numpy().astype(np.float32), traj
+        traj[0] = x.cpu().numpy().copy()
+    return x.cpu().numpy().astype(np.float32), traj
 
 
 def inpaint(model, known: np.ndarray, mask: np.ndarray, betas, rng, steps: int | None = 50,
@@ -277,7 +302,8 @@ SAMPLES_VERSION = 1
 def compare_samplers(model: nn.Module, config, n: int, shape: Sequence[int],
                      ddim_steps: Sequence[int] = (100, 50, 20, 10), etas: Sequence[float] = (0.0,),
                      rng: int | np.random.Generator = 0, clip=True, record: Sequence[int] = (),
-                     key_parts: dict[str, Any] | None = None) -> dict[str, dict]:
+                     key_parts: dict[str, Any] | None = None, variance: str = "beta",
+                     device: str = "cpu") -> dict[str, dict]:
     """Draw n samples with ancestral DDPM (T steps) and with DDIM at each number of steps and each eta
     (:func:`ddpm_sample`, :func:`ddim_sample`), timing each (wall clock, one torch thread). Results
     are cached as arrays (:func:`m2d.cache.cached_arrays`) when ``key_parts`` identifies the model
@@ -296,6 +322,9 @@ def compare_samplers(model: nn.Module, config, n: int, shape: Sequence[int],
         clip: x0_hat clipping of both samplers (``True`` = [-1, 1], or a (lo, hi) pair)
         record (sequence of int): steps t at which the DDPM states are kept (``DDPM["trajectory"]``)
         key_parts (dict or None): cache key of the trained model (None: no caching)
+        variance (str): the ancestral sampler's sigma_t^2: ``"beta"`` or ``"posterior"``
+            (beta_tilde_t, the process whose ELBO :func:`m2d.models.ddpm.elbo_bits_per_dim` bounds)
+        device (str): ``"cpu"`` or ``"cuda"``
     Returns:
         results (dict): name -> {``samples`` (n, *shape), ``seconds``, ``steps``, ``eta``}, names
         ``"DDPM"``, ``"DDIM-S"`` (eta = 0) and ``"DDIM-S-eta<eta>"``; the DDPM entry also has
@@ -314,10 +343,10 @@ def compare_samplers(model: nn.Module, config, n: int, shape: Sequence[int],
                 start = time.perf_counter()
                 if name == "DDPM":
                     x, traj = ddpm_sample(model, (n, *shape), schedule, seed, clip=clip,
-                                                   record=record)
+                                          record=record, variance=variance, device=device)
                 else:
                     x, traj = ddim_sample(model, (n, *shape), schedule, steps, seed, eta=eta,
-                                                   clip=clip)
+                                          clip=clip, device=device)
                 seconds = time.perf_counter() - start
             out[name] = {"samples": x, "seconds": seconds, "steps": steps, "eta": eta}
             if name == "DDPM":
@@ -327,7 +356,7 @@ def compare_samplers(model: nn.Module, config, n: int, shape: Sequence[int],
     if key_parts is None:
         return build()
     parts = [key_parts, n, list(shape), [p[1:] for p in plan], seed, list(clip_range(clip) or []),
-             record]
+             record] + ([] if variance == "beta" else [variance])
     flat = cache.cached_arrays("ddpm-samples", parts, lambda: _flatten_runs(build()), version=SAMPLES_VERSION)
     return _unflatten_runs(flat, [p[0] for p in plan], record)
 
