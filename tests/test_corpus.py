@@ -109,6 +109,9 @@ def test_malformed_cached_corpus_is_rebuilt_not_served(tmp_cache, monkeypatch):
     ([{**_fake_records()[0], "pitches": [60] * 7 + [200]}], "0..127"),
     ([{**_fake_records()[0], "durations": [1.0] * 7 + [0.0]}], "positive"),
     ([{**_fake_records()[0], "mode": "dorian"}], "mode"),
+    ([{**_fake_records()[0], "bass_pitches": [48] * 8}], "come together"),
+    ([{**_fake_records()[0], "bass_pitches": [48] * 3, "bass_durations": [1.0] * 4}], "bass"),
+    ([{**_fake_records()[0], "bass_pitches": [48, 300], "bass_durations": [1.0, 1.0]}], "bass"),
 ])
 def test_check_records_names_the_problem(records, match):
     from m2d import corpus
@@ -128,3 +131,19 @@ def test_melody_notes_reads_a_melody_or_a_pair():
     assert p.tolist() == [0, 4] and d.dtype == float
     with pytest.raises(ValueError, match=r"\(pitches, durations\) pair, got list"):
         corpus.melody_notes([60, 62])
+
+
+def test_chorale_bass_lines_are_aligned_and_move_with_the_melody(bach_split):
+    """Most chorales keep their bass (Part III plays soprano + bass): it starts with the soprano, has
+    no rest inside, so both voices last as long, and it lies well below the soprano."""
+    melodies = [m for part in bach_split.values() for m in part]
+    with_bass = [m for m in melodies if m.bass_pitches is not None]
+    assert len(with_bass) >= 0.6 * len(melodies)
+    same_length = [abs(m.durations.sum() - m.bass_durations.sum()) < 1e-6 for m in with_bass]
+    assert np.mean(same_length) > 0.9
+    for m in with_bass[:50]:
+        assert len(m.bass_pitches) == len(m.bass_durations) and (m.bass_durations > 0).all()
+        assert m.pitches.mean() - m.bass_pitches.mean() > 12  # more than an octave apart
+    up = with_bass[0].transposed(3)
+    np.testing.assert_array_equal(up.bass_pitches, with_bass[0].bass_pitches + 3)
+    assert with_bass[0].transposed(0).bass_durations is with_bass[0].bass_durations

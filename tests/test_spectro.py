@@ -128,3 +128,48 @@ def test_frechet_baselines():
                           "DDPM samples (1000 steps)", "pure noise N(0, I)"]
     assert rows["real (8 training patches)"][1] > 0 and rows["pure noise N(0, I)"][1] is None
     assert rows == spectro.frechet_baselines(mean_dist, train, ref, np.zeros((8, 4, 4)), rng=3)
+
+
+def test_chorale_audio_plays_soprano_and_bass_on_the_organ(bach_split):
+    from dataclasses import replace
+
+    m = next(m for m in bach_split["test"] if m.bass_pitches is not None)
+    short = replace(m, pitches=m.pitches[:8], durations=m.durations[:8],
+                    bass_pitches=m.bass_pitches[:8], bass_durations=m.bass_durations[:8])
+    both = spectro.chorale_audio(short, tempo=120)
+    alone = spectro.chorale_audio(replace(short, bass_pitches=None, bass_durations=None), tempo=120)
+    seconds = max(short.durations.sum(), short.bass_durations.sum()) * 0.5
+    assert abs(len(both) / audio.SR - (seconds + 0.5)) < 0.05
+    assert np.isfinite(both).all() and 0.7 < np.abs(both).max() <= 0.8 + 1e-6
+    low = slice(0, 16)  # the lowest mel bands, where the bass sounds
+    n = min(len(both), len(alone))
+    assert audio.log_mel(both[:n])[low].mean() > audio.log_mel(alone[:n])[low].mean() + 3
+    additive = spectro.chorale_audio(short, tempo=120, sound="additive")
+    assert np.isfinite(additive).all() and not np.array_equal(additive[:n], both[:n])
+    with pytest.raises(ValueError, match="sound"):
+        spectro.chorale_audio(short, sound="piano")
+    with pytest.raises(ValueError, match="tempo"):
+        spectro.chorale_audio(short, tempo=0)
+
+
+@pytest.mark.parametrize("kw, match", [({"sound": "kazoo"}, "sound"), ({"tempo": -1}, "tempo"),
+                                       ({"frames": 4}, "frames"), ({"bits": 0}, "bits"),
+                                       ({"max_melodies": 0}, "max_melodies")])
+def test_patch_config_refuses_bad_settings(kw, match):
+    with pytest.raises(ValueError, match=match):
+        spectro.PatchConfig(**kw)
+
+
+def test_load_phrases_cuts_whole_phrases(bach_split, tmp_cache, monkeypatch):
+    from m2d import corpus
+
+    monkeypatch.setattr(corpus, "load_split", lambda source="bach", transpose_to=0: bach_split)
+    cfg = spectro.PatchConfig(max_melodies=3)
+    ph = spectro.load_phrases("test", cfg)
+    assert ph.shape[1:] == (audio.N_MELS, spectro.PHRASE_FRAMES) and len(ph) >= 3
+    assert ph.min() >= -1 and ph.max() <= 1
+    assert abs(spectro.phrase_seconds() - 4.458) < 1e-3
+    # a phrase's first 64 frames are the test split's first patch of the same chorale
+    np.testing.assert_array_equal(ph[0][:, :64], spectro.load_patches("test", cfg)[0])
+    with pytest.raises(ValueError, match="frames"):
+        spectro.load_phrases("test", cfg, frames=10)

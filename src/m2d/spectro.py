@@ -417,17 +417,19 @@ class FeatureDistance:
 # pictures
 
 
-def excerpt(melody, seconds: float = 3.0, tempo: float = 120.0) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``seconds`` of a rendered melody (zero-padded if shorter) and its log-mel spectrogram
-    in dB (:func:`m2d.audio.log_mel`).
+def excerpt(melody, seconds: float = 3.0, tempo: float = 120.0, sound: str = "organ"
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``seconds`` of a rendered chorale (zero-padded if shorter; :func:`chorale_audio`,
+    soprano + bass on the organ by default) and its log-mel spectrogram in dB
+    (:func:`m2d.audio.log_mel`).
 
     Notebook: notebooks/03_diffusion.ipynb
     Raises:
-        ValueError: non-positive seconds
+        ValueError: non-positive seconds, bad tempo or sound
     """
     if seconds <= 0:
         raise ValueError(f"seconds must be positive, got {seconds}")
-    y = audio.synthesize(melody.pitches, melody.durations, tempo=tempo)
+    y = chorale_audio(melody, tempo, sound)
     n = int(round(seconds * audio.SR))
     y = y[:n] if y.size >= n else np.pad(y, (0, n - y.size))
     return y, audio.log_mel(y)
