@@ -185,3 +185,18 @@ def shipped_names(directory: Path | None = None) -> list[str]:
     """Stems of every shipped weights file."""
     d = Path(directory) if directory is not None else WEIGHTS_DIR
     return sorted(p.stem for p in d.glob("*.pt"))
+
+
+def describe(extra: dict[str, Any]) -> str:
+    """One line on where a model's weights came from, from the record :func:`load` returns (or a
+    training record with ``source`` set by the caller): shipped with a manifest, or trained here.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    """
+    steps, minutes = extra.get("steps", "?"), float(extra.get("seconds", 0.0)) / 60
+    line = f"{extra.get('source', 'trained here')}: {steps} steps took {minutes:.0f} min"
+    m = extra.get("manifest") or {}
+    if m:
+        line += (f" on {m['machine']['cpus']} CPUs ({m['device']}), commit {m['commit'][:10]},"
+                 f" reproduce with `{m['command']}`")
+    return line
