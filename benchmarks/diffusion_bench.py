@@ -68,7 +68,7 @@ def bench_model() -> None:
     from m2d.models.unet import UNet
     from m2d.threads import torch_threads
 
-    cfg = ddpm.DDPMConfig()
+    cfg = ddpm.BOOK_CONFIG
     net = UNet(cfg.unet)
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     ab = torch.as_tensor(cfg.noise_schedule().alpha_bar.copy(), dtype=torch.float32)
@@ -103,8 +103,27 @@ def bench_model() -> None:
             print(f"  DDIM, {S:4d} steps, {n} samples: {s:6.2f} s  ({ddpm_s / s:5.1f}x faster)")
 
 
+def bench_quality_curve() -> None:
+    """Issue 13: quality against training minutes, as `make train` recorded it in the manifest
+    (Frechet distance of 32 DDIM-50 samples to the held-out patches; ELBO on 64 held-out patches)."""
+    from m2d.models import ddpm, shipped
+
+    m = shipped.read_manifest(ddpm.BOOK_WEIGHTS)
+    if m is None:
+        print("no shipped manifest: run `make train`")
+        return
+    print(f"Part III U-Net ({m['command']}, commit {m['commit'][:10]}, {m['device']}, "
+          f"{m['wall_seconds'] / 60:.0f} min, {m['bytes'] / 1e6:.1f} MB)")
+    print("| step | training minutes | L_simple (last 100) | Frechet, DDIM-50 | ELBO bits/dim |")
+    print("|---|---|---|---|---|")
+    for c in m["curve"]:
+        print(f"| {c['step']} | {c['minutes']:.1f} | {c['loss']:.4f} | {c['frechet_ddim']:.1f} | "
+              f"{c['elbo_bits']:.3f} |")
+
+
 def main() -> None:
     bench_widget()
+    bench_quality_curve()
     bench_model()
 
 

@@ -7,8 +7,8 @@ Music and sound
 - :mod:`m2d.pitch`      pitch classes in Z12, note names, MIDI numbers, voicing a pitch-class line.
 - :mod:`m2d.corpus`     real melodies from the corpus bundled with music21 (no download), splits.
 - :mod:`m2d.audio`      the additive synthesizer, mel-spectrograms and their inversion (librosa).
-- :mod:`m2d.spectro`    8-bit log-mel patches (Part III's data), fast inversion, feature distance,
-                        the sound of patches and their seams.
+- :mod:`m2d.spectro`    8-bit log-mel patches and phrases of the chorales on the SoundFont organ
+                        (Part III's data), fast inversion, feature distance, the sound of patches.
 - :mod:`m2d.tokens`     k-means audio tokens of log-mel frames: encode, decode, rate-distortion.
 - :mod:`m2d.notation`   scores: melodies and chorales as music21 scores, Verovio SVG, MIDI/MusicXML.
 - :mod:`m2d.soundfont`  real instruments: notes rendered through a General MIDI SoundFont.
@@ -20,6 +20,8 @@ Mathematics
                         total variation, editing one row.
 - :mod:`m2d.markov`     Markov chains (Definitions 21.1-21.4, Theorems 21.1-21.2): ``MarkovChain``
                         with cached structure, stationary distribution, mixing, sampling.
+- :mod:`m2d.transposition`  Z12 as a group: transposition-invariant chains are circulant, their
+                        eigenvalues the DFT of the interval distribution (Theorem 21.7).
 - :mod:`m2d.example_chains`  the book's example chains (Illiac-style, stepwise, fifths, reducible,
                         the toy {C, E, G} chain, Example 21.1's pentatonic chain).
 - :mod:`m2d.ngram`      chains estimated from corpora: k-th order counts (``NGramModel``), the
@@ -31,7 +33,7 @@ Mathematics
                         Definitions 21.8-21.9), ``forward`` (Theorems 21.4-21.5), ``reverse``
                         (Definition 21.10, the ELBO), ``score`` (Definition 21.11, Theorem 21.6).
 - :mod:`m2d.models`     the small torch models (transformer, lstm, melody_lm, unet, ddpm, sampling,
-                        code_lm, neural_ngram, common).
+                        code_lm, neural_ngram, common, shipped: weights trained past the build).
 
 Showing it
 - :mod:`m2d.plotting`   piano rolls, matrix heatmaps, probability bars, patch grids, the timeline

@@ -14,5 +14,7 @@ Submodules (import them explicitly; ``import m2d.models`` does not load torch):
 - :mod:`m2d.models.sampling`      DDPM, DDIM and inpainting on one reverse step; the samplers
                                   compared (Limit 3).
 - :mod:`m2d.models.code_lm`       the Transformer over audio-token codes (tokens vs continuous).
+- :mod:`m2d.models.shipped`       weights trained past the build's budget (``make train``), shipped
+                                  with a manifest; loaded only while the config hash matches.
 - :mod:`m2d.models.neural_ngram`  a k-gram with learned note embeddings against count chains (Limit 1).
 """
