@@ -285,3 +285,35 @@ def test_page_weight_within_budget(book):
     print(f"page weights: {report}")
     heavy = {name: round((h + i) / 1e6, 2) for name, (h, i) in sizes.items() if h + i > PAGE_BUDGET_MB * 1e6}
     assert not heavy, f"pages over {PAGE_BUDGET_MB} MB: {heavy}"
+
+
+# Accessibility: axe-core (npm, pinned in package.json as a devDependency; read from node_modules,
+# never fetched) injected into every page. axe's default rule set (WCAG 2.0/2.1/2.2 A and AA plus
+# best practices, experimental rules off); a page fails on any violation axe rates serious or critical.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_FAIL = ("serious", "critical")
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core in ``page``; return its violations as dicts (id, impact, help, up to five
+    offending elements as (CSS target, HTML snippet))."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `npm ci` (package.json pins it)")
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    return page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map(n => [n.target.join(' '), n.html.slice(0, 160)]),
+            count: v.nodes.length}));
+    }""")
+
+
+@pytest.mark.parametrize("name", expected_pages())
+def test_page_passes_axe(book, browser, name):
+    v = Visit(browser, book / name)
+    v.wait_for_math()
+    found = axe_violations(v.page)
+    v.page.close()
+    bad = [f"{x['impact']} {x['id']} ({x['count']}x): {x['help']}; e.g. {x['nodes'][:2]}"
+           for x in found if x["impact"] in AXE_FAIL]
+    assert not bad, f"{name}: axe-core found {len(bad)} serious/critical rule(s):\n" + "\n".join(bad)
