@@ -20,38 +20,44 @@ from m2d.audio import SR, audio_stats, encode_mp3, synthesize
 class Player:
     """An audio player for notebooks and the HTML book: the sound embedded as an MP3 data URI
     (works offline; a tenth of the size of IPython's WAV). ``signal``/``sr`` keep the samples.
+    The browser's own controls make it keyboard-operable; ``label`` is its accessible name (what a
+    screen reader announces: say what is heard).
 
     Raises:
         ValueError: non-finite samples or samples outside [-1, 1] (from :func:`m2d.audio.encode_mp3`)
     """
 
-    def __init__(self, y: np.ndarray, sr: int = SR):
+    def __init__(self, y: np.ndarray, sr: int = SR, label: str = "sound clip"):
         self.signal = np.asarray(y, dtype=np.float32)
         self.sr = sr
+        self.label = str(label).strip() or "sound clip"
         self.data = encode_mp3(self.signal, sr)
 
     def _repr_html_(self) -> str:
         b64 = base64.b64encode(self.data).decode()
-        return (f'<audio controls preload="metadata"><source src="data:audio/mpeg;base64,{b64}" '
-                f'type="audio/mpeg"></audio>')
+        name = html.escape(self.label, quote=True)
+        return (f'<audio controls preload="metadata" aria-label="{name}">'
+                f'<source src="data:audio/mpeg;base64,{b64}" type="audio/mpeg"></audio>')
 
 
-def play(y: np.ndarray, sr: int = SR) -> Player:
-    """An audio player for signal ``y`` (embedded MP3; works offline and in the HTML book).
+def play(y: np.ndarray, sr: int = SR, label: str = "sound clip") -> Player:
+    """An audio player for signal ``y`` (embedded MP3; works offline and in the HTML book), named
+    ``label`` for screen readers.
 
     The signal must lie in [-1, 1]; it is not re-normalised.
     Raises:
         ValueError: non-finite samples or samples outside [-1, 1]
     """
-    return Player(y, sr)
+    return Player(y, sr, label)
 
 
-def play_melody(pitches, durations=0.5, tempo: float = 120.0, sr: int = SR) -> Player:
+def play_melody(pitches, durations=0.5, tempo: float = 120.0, sr: int = SR,
+                label: str = "synthesized melody") -> Player:
     """Synthesize a melody (:func:`m2d.audio.synthesize`) and return its audio player."""
-    return play(synthesize(pitches, durations, tempo=tempo, sr=sr), sr=sr)
+    return play(synthesize(pitches, durations, tempo=tempo, sr=sr), sr=sr, label=label)
 
 
-def listen(y: np.ndarray, sr: int = SR, min_rms: float = 0.01) -> Player:
+def listen(y: np.ndarray, sr: int = SR, min_rms: float = 0.01, label: str = "sound clip") -> Player:
     """An embedded player for y (:func:`play`) after the book's listen check: non-empty, RMS above
     ``min_rms`` (not silence) and no sample at full scale (no clipping).
 
@@ -66,12 +72,12 @@ def listen(y: np.ndarray, sr: int = SR, min_rms: float = 0.01) -> Player:
         raise ValueError(f"signal is nearly silent (RMS {stats['rms']:.4f} <= {min_rms})")
     if stats["clipped_fraction"] > 0:
         raise ValueError(f"{stats['clipped_fraction']:.2%} of the samples clip at full scale")
-    return play(y, sr)
+    return play(y, sr, label)
 
 
 def players_html(rows: dict[str, Sequence[tuple[str, np.ndarray]]], sr: int = SR) -> str:
     """An HTML table of checked players (:func:`listen`): one row per label, one (caption, signal)
-    cell per column.
+    cell per column; each player is named "label: caption" for screen readers.
 
     Notebook: notebooks/03_diffusion.ipynb
     """
@@ -79,7 +85,7 @@ def players_html(rows: dict[str, Sequence[tuple[str, np.ndarray]]], sr: int = SR
     for label, cells in rows.items():
         out.append(f"<tr><th style='text-align:left;padding:2px 8px'>{html.escape(label)}</th>")
         for caption, y in cells:
-            player = listen(y, sr)._repr_html_()
+            player = listen(y, sr, label=f"{label}: {caption}")._repr_html_()
             player = player.replace("<audio controls", '<audio controls style="width:150px"')
             out.append(f"<td style='padding:2px 4px;text-align:center'>{html.escape(caption)}<br>"
                        f"{player}</td>")
@@ -109,7 +115,7 @@ class ScorePlayer:
         from m2d import notation
 
         self.name, self.caption = file_stem(name), caption
-        self.player = listen(y, sr)
+        self.player = listen(y, sr, label=f"sound of {caption or self.name}")
         self.svg = notation.engrave(score)
         self.midi = notation.to_midi(score)
         self.musicxml = notation.to_musicxml(score)
@@ -118,7 +124,8 @@ class ScorePlayer:
         cap = f"<div style='font-weight:600;margin:4px 0'>{html.escape(self.caption)}</div>" \
             if self.caption else ""
         return (f"<figure class='m2d-score' style='margin:8px 0'>{cap}"
-                f"<div class='m2d-score-svg' role='img' aria-label='score: {html.escape(self.name)}' "
+                f"<div class='m2d-score-svg' role='img' "
+                f"aria-label='score: {html.escape(self.caption or self.name, quote=True)}' "
                 f"style='max-width:100%;overflow-x:auto'>{self.svg}</div>"
                 f"<div style='display:flex;gap:12px;align-items:center;flex-wrap:wrap'>"
                 f"{self.player._repr_html_()}"

@@ -173,7 +173,11 @@ _JS = """
     var k = key(), f = data.frames[k];
     if (!f) return;
     img.src = f.image;
-    if (aud && f.audio) { aud.src = f.audio; aud.load(); }
+    img.alt = data.title + (f.caption ? ": " + f.caption : "");
+    if (aud && f.audio) {
+      aud.src = f.audio; aud.load();
+      aud.setAttribute("aria-label", "sound of " + img.alt);
+    }
     cap.textContent = f.caption;
     root.dataset.state = k;
     showScore(f, k);
@@ -243,6 +247,9 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
                       sliders: Sequence[str] = ()) -> str:
     """HTML of a self-contained frame player.
 
+    Accessible: the player is a named group (``title``), its controls are labelled native sliders
+    and drop-down lists (keyboard-operable), the picture's alt text is "title: caption" of the frame
+    shown (updated with it, as is the audio's name), and caption changes are announced.
     Frames with a :class:`Score` also show the melody's notation under the picture and, when the
     score has files, its MIDI and MusicXML download links (``<figure class="m2d-score">``). Each
     distinct score is stored once, gzip-compressed, with Verovio's glyphs and style shared
@@ -271,6 +278,7 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
         raise ValueError(f"{len(missing)} grid points have no frame, e.g. {missing[0]}")
     values = {n: [str(v) for v in params[n]] for n in names}
     data = {
+        "title": title,
         "values": values,
         "frames": {"|".join(str(v) for v in k): {
             "image": _uri("image/png", compact_png(f.image)),
@@ -324,17 +332,21 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
     first = data["frames"][first_id]
     safe_blob = blob.replace("</", "<\\/")  # a "</script>" inside the JSON must not end the tag
     has_audio = any(f.audio for f in frames.values())
-    audio_tag = f"<audio controls preload='auto' src='{first['audio']}'></audio>" if has_audio else ""
+    alt = html.escape(title + (f": {first['caption']}" if first["caption"] else ""), quote=True)
+    audio_tag = (f"<audio controls preload='auto' aria-label='sound of {alt}' src='{first['audio']}'>"
+                 "</audio>") if has_audio else ""
     style = ("border:1px solid #ccc;border-radius:6px;padding:8px;margin:8px 0;"
              "font-family:sans-serif;font-size:14px")
     script = _JS % {"id": pid, "midi_mime": players.MIDI_MIME, "xml_mime": players.MUSICXML_MIME}
     return (
-        f"<div class='m2d-frames' id='{pid}' style='{style}'>"
+        f"<div class='m2d-frames' id='{pid}' role='group' aria-label='{html.escape(title, quote=True)}' "
+        f"style='{style}'>"
         f"<div style='font-weight:bold'>{html.escape(title)}</div>"
         f"<div class='m2d-controls' style='display:flex;gap:18px;flex-wrap:wrap;margin:6px 0'>"
         f"{''.join(controls)}</div>"
-        f"<img alt='{html.escape(title)}' style='max-width:100%' src='{first['image']}'>"
-        f"<div class='m2d-caption' style='color:#555'>{html.escape(first['caption'])}</div>"
+        f"<img alt='{alt}' style='max-width:100%' src='{first['image']}'>"
+        f"<div class='m2d-caption' aria-live='polite' style='color:#555'>"
+        f"{html.escape(first['caption'])}</div>"
         f"{audio_tag}"
         f"{sheet}"
         f"<script type='application/json'>{safe_blob}</script>"

@@ -1,0 +1,108 @@
+"""Accessibility of what m2d puts into the pages (issue 16): every audio player and frame player has
+an accessible name that says what it plays or shows, the frame player is operated by keyboard alone
+(and tells a screen reader what changed), and axe-core finds nothing serious in it.
+
+The book's pages as a whole are audited by ``tests/test_browser.py::test_page_passes_axe``.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+
+import numpy as np
+import pytest
+
+from m2d import audio, players, static
+
+
+def _png(i: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (40 * i, 0, 0)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _tone(i: int) -> np.ndarray:
+    return audio.synthesize([60 + i], 1.0, tempo=60)
+
+
+def _names(page: str) -> list[str]:
+    return re.findall(r"<audio[^>]*aria-label=\"([^\"]*)\"", page)
+
+
+def test_player_is_named_and_escapes_its_name():
+    y = _tone(0)
+    assert _names(players.play(y)._repr_html_()) == ["sound clip"]
+    page = players.listen(y, label='Bach "chorale" <soprano>')._repr_html_()
+    assert _names(page) == ["Bach &quot;chorale&quot; &lt;soprano&gt;"]
+    assert players.play(y, label="   ").label == "sound clip"  # never an empty name
+    assert _names(players.play_melody([60, 62], 0.5)._repr_html_()) == ["synthesized melody"]
+
+
+def test_players_table_names_each_cell_by_row_and_column():
+    page = players.players_html({"real": [("seed 0", _tone(0)), ("seed 1", _tone(2))]})
+    assert _names(page) == ["real: seed 0", "real: seed 1"]
+
+
+def _player_page() -> str:
+    params = {"noise": ["low", "high"], "seed": [0, 1]}
+    frames = {(n, s): static.Frame(_png(2 * i + s), audio.encode_mp3(_tone(2 * i + s), audio.SR),
+                                   f"{n} noise, seed {s}")
+              for i, n in enumerate(params["noise"]) for s in params["seed"]}
+    return static.frame_player_html(params, frames, title="Forward process", sliders=("seed",))
+
+
+def test_frame_player_names_its_group_picture_and_sound():
+    page = _player_page()
+    assert "role='group' aria-label='Forward process'" in page
+    assert "<img alt='Forward process: low noise, seed 0'" in page
+    assert "aria-label='sound of Forward process: low noise, seed 0'" in page
+    assert "aria-live='polite'" in page
+    # every control is a native, labelled form element (keyboard-operable, named by its label)
+    controls = re.findall(r"<label>(\w+) <(input|select)", page)
+    assert controls == [("noise", "select"), ("seed", "input")]
+
+
+def test_frame_player_by_keyboard_and_axe(tmp_path, request):
+    """Tab to each control, change it with the arrow keys: picture, alt text, caption and sound
+    follow; axe-core reports no serious or critical violation in the player."""
+    from conftest import CHROMIUM
+    from test_browser import AXE, AXE_FAIL, axe_violations
+
+    pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM) or not AXE.exists():
+        pytest.skip("Chromium or axe-core missing (make test installs them)")
+    browser = request.getfixturevalue("browser")
+    path = tmp_path / "player.html"
+    path.write_text("<!doctype html><html lang='en'><head><title>player</title></head><body><main>"
+                    f"{_player_page()}</main></body></html>", encoding="utf-8")
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    state = """() => { const r = document.querySelector('.m2d-frames');
+        return [r.querySelector('img').alt, r.querySelector('.m2d-caption').textContent,
+                r.querySelector('audio').getAttribute('aria-label'), r.querySelector('img').src]; }"""
+    first = page.evaluate(state)
+    page.keyboard.press("Tab")  # the drop-down list
+    assert page.evaluate("() => document.activeElement.dataset.param") == "noise"
+    page.keyboard.press("ArrowDown")
+    second = page.evaluate(state)
+    page.keyboard.press("Tab")  # the slider
+    assert page.evaluate("() => document.activeElement.dataset.param") == "seed"
+    page.keyboard.press("ArrowRight")
+    third = page.evaluate(state)
+    found = axe_violations(page)
+    page.close()
+    assert first[:3] == ["Forward process: low noise, seed 0", "low noise, seed 0",
+                         "sound of Forward process: low noise, seed 0"]
+    assert second[:2] == ["Forward process: high noise, seed 0", "high noise, seed 0"]
+    assert third[:3] == ["Forward process: high noise, seed 1", "high noise, seed 1",
+                         "sound of Forward process: high noise, seed 1"]
+    assert len({first[3], second[3], third[3]}) == 3  # the picture changed each time
+    assert not errors, errors
+    bad = [(v["id"], v["nodes"][:2]) for v in found if v["impact"] in AXE_FAIL]
+    assert not bad, bad
