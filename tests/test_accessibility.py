@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,3 +107,85 @@ def test_frame_player_by_keyboard_and_axe(tmp_path, request):
     assert not errors, errors
     bad = [(v["id"], v["nodes"][:2]) for v in found if v["impact"] in AXE_FAIL]
     assert not bad, bad
+
+
+# --- figures: alt text generated with the figure --------------------------------------------------
+
+
+def test_describe_says_what_each_panel_shows():
+    import matplotlib.pyplot as plt
+
+    from m2d import plotting
+
+    # the helpers say what they drew, with its numbers
+    M = np.array([[0.1, 0.9], [0.6, 0.4]])
+    fig, ax, _ = plotting.matrix_heatmap(M, ["C", "G"], title="$P$")
+    assert plotting.describe(fig) == ('Figure: "P", heatmap of a 2 by 2 matrix (rows: current, '
+                                      'columns: next), values from 0.1 to 0.9, largest at C to G')
+    fig, ax, _ = plotting.piano_roll([60, 64, 67, 72], [1, 1, 1, 2])
+    assert plotting.describe(fig) == ("Figure: piano roll of a melody of 4 notes from C4 to C5 "
+                                      "over 5 quarter notes")
+    fig, _, _ = plotting.show_patches(np.zeros((2, 4, 4)), titles=["real", "$t=10$"])
+    assert plotting.describe(fig) == ("2 mel-spectrogram patches side by side (low frequencies at "
+                                      "the bottom, time to the right): real, t=10")
+    # any other figure: its panels, titles, axis labels and legend, read from the figure
+    fig, axes = plt.subplots(1, 2)
+    axes[0].plot(np.arange(5), label="exact")
+    axes[0].plot(np.arange(5) ** 0.5, label="Monte Carlo")
+    axes[0].legend()
+    axes[0].set_xlabel("step $n$")
+    axes[1].bar([0, 1, 2], [3, 1, 2])
+    axes[1].set_title("counts")
+    fig.suptitle("Two views")
+    assert plotting.describe(fig) == ('Figure "Two views": 2 panels: (1) line plot of 2 curves '
+                                      '(x: step n; legend: exact, Monte Carlo); (2) bar chart "counts"')
+    plotting.set_alt(fig, "  Exact and simulated\nprobabilities side by side. ")
+    assert plotting.describe(fig) == "Exact and simulated probabilities side by side."
+    plt.close("all")
+
+
+def test_png_carries_the_alt_text():
+    import matplotlib.pyplot as plt
+
+    from m2d import plotting
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    png = plotting.png_with_alt(buf.getvalue(), "Ein Ton √2 中文")
+    assert plotting.alt_of_png(png) == "Ein Ton √2 中文"
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:  # still a valid image, same size
+        im.load()
+        assert im.size == (int(fig.get_figwidth() * fig.dpi), int(fig.get_figheight() * fig.dpi))
+    with pytest.raises(ValueError, match="not a PNG"):
+        plotting.png_with_alt(b"GIF89a...", "x")
+
+
+def test_kernel_figures_carry_their_description(tmp_path):
+    """In a real kernel (as the book executes its chapters) a figure shown by the inline backend
+    carries its description, and the book's Sphinx extension reads it back as alt text."""
+    import base64
+    import sys
+
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    from m2d_sphinx import _png_description
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import numpy as np\nimport matplotlib.pyplot as plt\n"
+                                          "from m2d import plotting"),
+                nbformat.v4.new_code_cell("plotting.distribution_bars(np.full(12, 1 / 12), "
+                                          "title='uniform');")]
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    pngs = [o["data"]["image/png"] for o in nb.cells[1].outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) == 1
+    path = tmp_path / "figure.png"
+    path.write_bytes(base64.b64decode(pngs[0]))
+    assert _png_description(path) == ('Figure: "uniform", bar chart of probabilities over 12 '
+                                       'states, highest C at 0.08')

@@ -12,6 +12,7 @@ an offline book. Both are dropped here too, with its stylesheet.
 
 Accessibility (issue 16; tests/test_browser.py runs axe-core on every page):
 
+- figures get the alt text m2d.plotting generated with them (stored in the PNG), not their file name;
 - 中文 passages are marked ``lang="zh"`` (every paragraph that opens in Chinese), so screen readers
   switch voice and browsers pick a CJK font;
 - two theme buttons whose ``aria-label`` did not contain their visible text (axe's
@@ -75,6 +76,33 @@ def _accessible_body(app, pagename, templatename, context, doctree) -> None:
     context["metatags"] = context.get("metatags", "") + A11Y_CSS
 
 
+def _png_alt_text(app, doctree, docname) -> None:
+    """Figures say what they show: an image without alt text gets the description its PNG carries
+    (written with the figure by m2d.plotting.install_alt_text; an iTXt chunk "Description")."""
+    from docutils import nodes
+
+    for node in doctree.findall(nodes.image):
+        uri = node.get("uri", "")
+        if node.get("alt") or not uri.lower().endswith(".png"):
+            continue
+        for path in (Path(app.srcdir) / uri, Path(app.env.relfn2path(uri, docname)[1])):
+            if path.is_file():
+                text = _png_description(path)
+                if text:
+                    node["alt"] = text
+                break
+
+
+def _png_description(path: Path) -> str | None:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return (getattr(im, "text", None) or {}).get("Description")
+    except OSError:
+        return None
+
+
 def _add_templates(app, config) -> None:
     """Our overrides of two theme components come before the theme's own templates."""
     if str(TEMPLATES) not in config.templates_path:
@@ -97,6 +125,7 @@ def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=10)
     app.connect("html-page-context", _accessible_body, priority=11)
     app.connect("config-inited", _add_templates)
+    app.connect("doctree-resolved", _png_alt_text)
     app.connect("doctree-resolved", _drop_thebe_nodes, priority=900)  # after sphinx-thebe's
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 

@@ -4,6 +4,11 @@ spectrogram patch grids and the timeline (matplotlib).
 Every helper follows libfmp's convention: ``ax=None`` (or ``axes=None``) creates the figure, and
 each returns ``(fig, ax, artist)`` so a cell can keep drawing on the same axes.
 
+Every figure says what it shows: the helpers describe what they drew (with its numbers), any other
+figure is described from its titles, labels and marks (:func:`describe`; :func:`set_alt` overrides),
+and in a notebook the text rides inside the PNG for the book's alt text (:func:`install_alt_text`).
+Colour maps are perceptually uniform and colour-blind safe (viridis, magma).
+
 Notebook: every chapter
 """
 
@@ -22,6 +27,7 @@ def _axes(ax, figsize: tuple[float, float]):
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=figsize)
+        install_alt_text()  # the kernel's first figure has just registered the PNG formatter
         return fig, ax
     return ax.figure, ax
 
@@ -58,6 +64,9 @@ def piano_roll(pitches, durations=0.5, *, ax=None, color: str = "C0", title: str
     ax.grid(axis="y", alpha=0.3)
     if title:
         ax.set_title(title)
+    total = float(starts[-1] + d[-1])
+    _panel_alt(ax, f"piano roll of a melody of {p.size} notes from {midi_name(int(p.min()))} to "
+                   f"{midi_name(int(p.max()))} over {total:g} quarter notes", title)
     return fig, ax, bars
 
 
@@ -103,6 +112,12 @@ def matrix_heatmap(M, labels: Sequence[str] | None = None, *, ax=None, title: st
                     color="w" if v < 0.6 * hi else "k", fontsize=9)
     if title:
         ax.set_title(title)
+    i, j = np.unravel_index(int(np.argmax(M)), M.shape)
+    names = list(labels) if labels is not None else None
+    where = (f"{names[i]} to {names[j]}" if names is not None and max(M.shape) <= len(names)
+             else f"row {i + 1}, column {j + 1}")
+    _panel_alt(ax, f"heatmap of a {M.shape[0]} by {M.shape[1]} matrix (rows: {ylabel}, columns: "
+                   f"{xlabel}), values from {M.min():.2g} to {M.max():.2g}, largest at {where}", title)
     return fig, ax, im
 
 
@@ -122,6 +137,11 @@ def distribution_bars(p, labels: Sequence[str] = PITCH_CLASSES, *, ax=None, colo
     ax.set_ylabel("probability")
     if title:
         ax.set_title(title)
+    k = int(np.argmax(p))
+    top = labels[k] if k < len(labels) else str(k)
+    _panel_alt(ax, f"bar chart of probabilities over {p.size} states"
+                   + (f" ({label})" if label else "") + f", highest {top} at {p[k]:.2f}", title,
+               append=True)
     return fig, ax, bars
 
 
@@ -139,11 +159,13 @@ def show_patches(patches: np.ndarray, titles: Sequence[str] | None = None, *, ax
     Returns:
         fig, axes (np.ndarray of Axes), images (list of matplotlib.image.AxesImage)
     """
-    if axes is None:
+    own = axes is None
+    if own:
         import matplotlib.pyplot as plt
 
         n = len(patches)
         fig, axes = plt.subplots(1, n, figsize=(2.2 * n, 2.2), squeeze=False)
+        install_alt_text()
     axes = np.asarray(axes, dtype=object)
     fig = axes.flat[0].figure
     images = []
@@ -158,6 +180,12 @@ def show_patches(patches: np.ndarray, titles: Sequence[str] | None = None, *, ax
         ax.set_yticks([])
         if titles is not None:
             ax.set_title(titles[i], fontsize=fontsize)
+        _panel_alt(ax, "mel-spectrogram patch", titles[i] if titles is not None else None)
+    if own:
+        set_alt(fig, f"{len(images)} mel-spectrogram patches side by side (low frequencies at the "
+                     "bottom, time to the right)"
+                + (": " + ", ".join(_clean(t) for t in titles[:len(images)]) if titles is not None
+                   else ""))
     return fig, axes, images
 
 
@@ -201,6 +229,10 @@ def plot_timeline(milestones=None, *, ax=None, figsize: tuple[float, float] = (1
                for name, c in CHAPTER_COLORS.items()]
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False, ncol=4,
               bbox_to_anchor=(0, -0.28))
+    if milestones:
+        _panel_alt(ax, f"timeline of {len(milestones)} milestones, {milestones[0].year} to "
+                       f"{milestones[-1].year}: "
+                       + "; ".join(f"{m.year} {m.development}" for m in milestones))
     return fig, ax, markers
 
 
@@ -258,6 +290,10 @@ def plot_systems_map(systems=None, extra=None, *, ax=None, figsize: tuple[float,
     ax.axvline(1, color="0.5", lw=1)
     ax.axhline(1, color="0.5", lw=1)
     markers = [markers_by_name[s.name] for s in (*systems, *extra)]
+    _panel_alt(ax, "map of music generators in four cells, weights closed or open by tokens with "
+                   "autoregression or continuous with diffusion: " + "; ".join(
+                       f"{w}, {r}: " + (", ".join(s.name for s in cells[(w, r)]) or "none")
+                       for (w, r) in cells))
     return fig, ax, markers
 
 
@@ -265,3 +301,191 @@ def _systems_cell_patch(x0: float, y0: float, color: str):
     from matplotlib.patches import Rectangle
 
     return Rectangle((x0 + 0.01, y0 + 0.01), 0.98, 0.98, color=color, alpha=0.07, lw=0)
+
+
+# --- alt text: every figure says what it shows -------------------------------------------------
+# A figure's description is generated from the figure itself (its titles, axis labels, legend and the
+# kinds of marks drawn; :func:`describe`) unless a cell sets one with :func:`set_alt`. In a notebook
+# the description travels inside the PNG (an iTXt chunk "Description", :func:`png_with_alt`), written
+# by the inline backend's own PNG formatter wrapped by :func:`install_alt_text`; the book's Sphinx
+# extension (tools/m2d_sphinx.py) reads it back as the <img alt>.
+
+ALT_KEY = "Description"
+ALT_MAX_CHARS = 600
+
+
+def _panel_alt(ax, text: str, title: str | None = None, append: bool = False) -> None:
+    """What a helper drew on ``ax``, in words (used by :func:`describe` for that panel)."""
+    text = (f'"{_clean(title)}", ' if title else "") + text
+    old = getattr(ax, "_m2d_alt", None)
+    ax._m2d_alt = f"{old}; {text}" if append and old else text
+
+
+def set_alt(fig, text: str) -> None:
+    """Give ``fig`` the alt text ``text`` (used instead of the generated :func:`describe`)."""
+    fig._m2d_alt = " ".join(str(text).split())
+
+
+def _clean(text: str) -> str:
+    """A label as prose: TeX dollars and braces dropped, whitespace collapsed."""
+    return " ".join(str(text).replace("$", "").replace("\\", "").replace("{", "").replace("}", "")
+                    .split())
+
+
+def _panel(ax) -> str:
+    """One axes in words: 'heatmap "title" (x: ..., y: ...; legend: a, b)'."""
+    from matplotlib.collections import PathCollection, PolyCollection
+    from matplotlib.patches import Rectangle
+
+    if getattr(ax, "_m2d_alt", None):
+        return ax._m2d_alt
+    kinds = []
+    if ax.images:
+        kinds.append("heatmap" if any(im.get_array().ndim == 2 for im in ax.images) else "image")
+    lines = [ln for ln in ax.lines if len(ln.get_xdata()) > 2]
+    if lines:
+        kinds.append("line plot" if len(lines) == 1 else f"line plot of {len(lines)} curves")
+    bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_width() * p.get_height() > 0]
+    if len(bars) >= 2:
+        kinds.append("bar chart")
+    if any(isinstance(c, PathCollection) for c in ax.collections):
+        kinds.append("scatter plot")
+    if any(isinstance(c, PolyCollection) for c in ax.collections):
+        kinds.append("shaded band")
+    if not kinds and ax.texts:
+        kinds.append("diagram")
+    out = " and ".join(kinds) or "panel"
+    title = _clean(ax.get_title())
+    if title:
+        out += f' "{title}"'
+    axes_words = [f"{n}: {_clean(lbl)}" for n, lbl in (("x", ax.get_xlabel()), ("y", ax.get_ylabel()))
+                  if _clean(lbl)]
+    legend = ax.get_legend()
+    if legend is not None:
+        names = [_clean(t.get_text()) for t in legend.get_texts() if _clean(t.get_text())]
+        if names:
+            axes_words.append("legend: " + ", ".join(names[:8]))
+    if axes_words:
+        out += " (" + "; ".join(axes_words) + ")"
+    return out
+
+
+def describe(fig) -> str:
+    """Alt text for ``fig``: what each panel shows, from the figure itself (or :func:`set_alt`'s).
+
+    Colour bars are not panels. At most :data:`ALT_MAX_CHARS` characters.
+
+    Notebook: every chapter (through :func:`install_alt_text`)
+    Returns:
+        text (str): e.g. ``'Figure: line plot "Convergence" (x: step t; y: TV distance)'``
+    """
+    if getattr(fig, "_m2d_alt", None):
+        return fig._m2d_alt[:ALT_MAX_CHARS]
+    panels = [ax for ax in fig.axes if ax.get_visible() and not hasattr(ax, "_colorbar")
+              and (ax.has_data() or ax.texts or ax.get_title())]
+    head = _clean(fig._suptitle.get_text()) if getattr(fig, "_suptitle", None) else ""
+    words = [_panel(ax) for ax in panels]
+    if len(words) > 1:
+        same = all(w == words[0] for w in words)
+        body = (f"{len(words)} panels, each a {words[0]}" if same
+                else f"{len(words)} panels: " + "; ".join(f"({i}) {w}" for i, w in enumerate(words, 1)))
+    else:
+        body = words[0] if words else "empty figure"
+    text = "Figure" + (f' "{head}"' if head else "") + ": " + body
+    return text if len(text) <= ALT_MAX_CHARS else text[:ALT_MAX_CHARS - 1] + "…"
+
+
+def png_with_alt(png: bytes, text: str) -> bytes:
+    """``png`` with an iTXt chunk ``Description`` = ``text`` (UTF-8) right after its header.
+
+    Raises:
+        ValueError: ``png`` is not a PNG
+    """
+    import struct
+    import zlib
+
+    sig = b"\x89PNG\r\n\x1a\n"
+    if not png.startswith(sig) or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG (no signature and IHDR chunk)")
+    ihdr_end = 8 + 8 + struct.unpack(">I", png[8:12])[0] + 4
+    body = ALT_KEY.encode("latin-1") + b"\x00\x00\x00" + b"\x00" + b"\x00" + text.encode("utf-8")
+    chunk = (struct.pack(">I", len(body)) + b"iTXt" + body
+             + struct.pack(">I", zlib.crc32(b"iTXt" + body) & 0xFFFFFFFF))
+    return png[:ihdr_end] + chunk + png[ihdr_end:]
+
+
+def alt_of_png(png: bytes) -> str | None:
+    """The ``Description`` text a PNG carries (:func:`png_with_alt`), or None."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    with Image.open(BytesIO(png)) as im:
+        return im.text.get(ALT_KEY) if hasattr(im, "text") else None
+
+
+def install_alt_text() -> bool:
+    """In an IPython kernel, make every PNG of a matplotlib figure carry :func:`describe`'s text:
+    the inline backend's own PNG formatter is wrapped (its settings kept: tight bounding box,
+    retina). The backend registers that formatter only when the first figure is made, so the
+    wrapping is retried before and after every cell (before the backend shows the cell's figures).
+    Idempotent; called when this module is imported.
+
+    Returns:
+        installed (bool): whether the formatter is wrapped now (False outside IPython, or before
+            the kernel's first figure; the hooks finish the job then)
+    """
+    import sys
+
+    if "IPython" not in sys.modules:  # not in a kernel (and importing IPython here costs time)
+        return False
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    if ip is None:
+        return False
+    if not getattr(ip, "_m2d_alt_hooks", False):
+        ip.events.register("pre_execute", _wrap_png_formatter)
+        ip.events.register("post_execute", _wrap_png_formatter)
+        ip._m2d_alt_hooks = True
+    return _wrap_png_formatter()
+
+
+def _wrap_png_formatter() -> bool:
+    """Wrap the current PNG formatter of Figure (see :func:`install_alt_text`); True if wrapped."""
+    import base64
+
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    ip = get_ipython()
+    if ip is None:
+        return False
+    formatter = ip.display_formatter.formatters["image/png"]
+    try:
+        original = formatter.lookup_by_type(Figure)
+    except KeyError:
+        return False
+    if getattr(original, "_m2d_alt", False):
+        return True
+
+    def png_and_alt(fig, *args, **kwargs):
+        out = original(fig, *args, **kwargs)
+        data, meta = out if isinstance(out, tuple) else (out, None)
+        if data is None:
+            return out
+        as_text = isinstance(data, str)
+        raw = base64.b64decode(data) if as_text else data
+        try:
+            raw = png_with_alt(raw, describe(fig))
+        except ValueError:
+            return out
+        data = base64.b64encode(raw).decode("ascii") if as_text else raw
+        return (data, meta) if isinstance(out, tuple) else data
+
+    png_and_alt._m2d_alt = True
+    formatter.for_type(Figure, png_and_alt)
+    return True
+
+
+install_alt_text()
