@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: book test lint vendor env clean bench chromium train
+.PHONY: book test lint vendor env clean bench chromium train pdf tex
 
 env: $(STAMP)
 
@@ -47,6 +47,28 @@ book: $(STAMP) _vendor/.stamp _build/.src-stamp
 	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build --builder linkcheck -W -n --keep-going . >/dev/null
 	mkdir -p _build/linkcheck && mv -f _build/html/output.txt _build/html/output.json _build/linkcheck/
 	@echo "Open _build/html/index.html"
+
+# The PDF edition, after `make book`: the same executed notebooks (execute_parallel.py finds them in
+# the execution cache; nothing runs twice), Jupyter Book 1's LaTeX builder and xelatex through latexmk,
+# then tests/test_pdf.py. Debian's TeX Live (xetex, xeCJK), latexmk and poppler are installed when
+# missing, as `make chromium` installs Chromium. Output: _build/latex/ and a copy in _build/html/.
+PDF := _build/latex/from-markov-to-diffusion.pdf
+TEX_DEBS := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+	tex-gyre fonts-freefont-otf texlive-lang-chinese fonts-wqy-zenhei latexmk poppler-utils
+tex:
+	@{ command -v xelatex && command -v latexmk && command -v pdftotext && kpsewhich xeCJK.sty && \
+	   kpsewhich newunicodechar.sty && fc-list | grep -q 'WenQuanYi Zen Hei'; } >/dev/null 2>&1 || { \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	  --no-install-recommends $(TEX_DEBS); }
+
+pdf: $(STAMP) _vendor/.stamp _build/.src-stamp tex
+	M2D_HTML_BUILD=1 $(BIN)/python tools/execute_parallel.py
+	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build --builder latex -n --keep-going .
+	$(MAKE) -C _build/latex all-pdf LATEXMKOPTS="-interaction=nonstopmode -halt-on-error" \
+	  >_build/latex/latexmk.out 2>&1 || { tail -40 _build/latex/latexmk.out; exit 1; }
+	mkdir -p _build/html && cp $(PDF) _build/html/
+	$(BIN)/python -m pytest -q tests/test_pdf.py
+	@echo "PDF: $(PDF), $$(pdfinfo $(PDF) | sed -n 's/^Pages: *//p') pages, $$(du -h $(PDF) | cut -f1)"
 
 # Models trained past the build's budget: from scratch, into src/m2d/weights/ with a manifest
 # (about an hour for Part III's U-Net on a 2-core CPU). MODEL=all|ddpm-organ, DEVICE=cpu|cuda.

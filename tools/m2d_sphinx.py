@@ -20,6 +20,9 @@ Accessibility (issue 16; tests/test_browser.py runs axe-core on every page):
   myst-nb's "Show code cell source" toggles lose their mismatching ``aria-label`` the same way;
 - Sphinx's ``<div role="list" class="citation-list">`` held citations that are not list items (axe's
   critical ``aria-required-children``): the role goes;
+- (PDF) every output has a printed form: the players' Markdown pointers name their HTML page, and
+  outputs that only exist in a browser (an ``IPython.display.HTML`` object, a widget's repr) are
+  replaced by a pointer to the page instead of their Python repr;
 - links in the light theme are a darker blue (#1461d0): the theme's #176de8 on the tinted
   backgrounds of the theorem, example and quote blocks had a contrast of 4.2:1, under WCAG AA's 4.5.
 """
@@ -103,6 +106,67 @@ def _png_description(path: Path) -> str | None:
         return None
 
 
+#: Python reprs of outputs that only a browser shows (what the LaTeX builder would print instead).
+_BROWSER_ONLY = re.compile(r"^\s*(<(IPython\.core\.display\.\w+|m2d\.[\w.]+|ipywidgets\.[\w.]+) object"
+                           r"( at 0x[0-9a-f]+)?>|(VBox|HBox|Output|Tab|Accordion|interactive)\(.*)\s*$",
+                           re.S)
+#: the sentence m2d.players.printed_pointer ends with
+_HTML_EDITION = "hear it in the HTML edition of this page"
+
+
+def _page_of(node, default: str) -> str:
+    """The document a node of the LaTeX builder's assembled tree came from: the nearest
+    ``start_of_file``, or a section jupyterbook-latex tagged with its ``docname``."""
+    from docutils import nodes
+
+    while node is not None:
+        if isinstance(node, nodes.Element) and node.get("docname"):
+            return node["docname"]
+        node = node.parent
+    return default
+
+
+def _printed_forms(app, doctree, docname) -> None:
+    """LaTeX builds: name the HTML page in the players' pointers, and replace browser-only outputs
+    (their Python repr) by a pointer to the page."""
+    if app.builder.format != "latex":
+        return
+    from docutils import nodes
+
+    for text in list(doctree.findall(nodes.Text)):
+        if _HTML_EDITION in text and text.parent is not None:
+            page = _page_of(text.parent, docname)
+            text.parent.replace(text, nodes.Text(text.replace(
+                _HTML_EDITION, f"hear it in the HTML edition, page {page}.html")))
+    for block in list(doctree.findall(nodes.literal_block)):
+        if _BROWSER_ONLY.match(block.astext()) and block.parent is not None:
+            page = _page_of(block, docname)
+            block.parent.replace(block, nodes.paragraph("", "", nodes.emphasis(
+                "", "Interactive output"), nodes.Text(f": see it in the HTML edition, page {page}.html.")))
+
+
+#: jupyterbook-latex's class loads bbm (blackboard-bold digits), which Debian ships only in the
+#: 500 MB texlive-fonts-extra; the book never writes \mathbbm, so a stand-in maps it to \mathbb.
+BBM_STANDIN = ("\\NeedsTeXFormat{LaTeX2e}\\ProvidesPackage{bbm}[2026/12/01 m2d stand-in]\n"
+               "\\providecommand{\\mathbbm}[1]{\\mathbb{#1}}\n")
+
+
+def _latex_standins(app) -> None:
+    """LaTeX builds: write the bbm stand-in beside the .tex file unless TeX has the real one."""
+    import shutil
+    import subprocess
+
+    if app.builder.format != "latex":
+        return
+    if shutil.which("kpsewhich"):
+        found = subprocess.run(["kpsewhich", "bbm.sty"], capture_output=True, text=True).stdout
+        if found.strip():
+            return
+    out = Path(app.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bbm.sty").write_text(BBM_STANDIN)
+
+
 def _add_templates(app, config) -> None:
     """Our overrides of two theme components come before the theme's own templates."""
     if str(TEMPLATES) not in config.templates_path:
@@ -126,6 +190,8 @@ def setup(app):
     app.connect("html-page-context", _accessible_body, priority=11)
     app.connect("config-inited", _add_templates)
     app.connect("doctree-resolved", _png_alt_text)
+    app.connect("doctree-resolved", _printed_forms)
+    app.connect("builder-inited", _latex_standins)
     app.connect("doctree-resolved", _drop_thebe_nodes, priority=900)  # after sphinx-thebe's
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 

@@ -39,6 +39,24 @@ class Player:
         return (f'<audio controls preload="metadata" aria-label="{name}">'
                 f'<source src="data:audio/mpeg;base64,{b64}" type="audio/mpeg"></audio>')
 
+    def _repr_markdown_(self) -> str:
+        """The printed form (the PDF edition picks Markdown; HTML and Jupyter pick the player)."""
+        return printed_pointer(f"Audio ({self.signal.size / self.sr:.1f} s): {self.label}")
+
+
+#: The sentence a printed output ends with; tools/m2d_sphinx.py names the page in the PDF.
+HTML_EDITION = "hear it in the HTML edition of this page"
+
+
+def md_escape(text: str) -> str:
+    """``text`` with Markdown's punctuation escaped (a caption shown as it is written)."""
+    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|$" else c for c in str(text))
+
+
+def printed_pointer(what: str) -> str:
+    """Markdown for an output that only plays in the browser: what it is, and where to hear it."""
+    return f"*{md_escape(what)}*: {HTML_EDITION}."
+
 
 def play(y: np.ndarray, sr: int = SR, label: str = "sound clip") -> Player:
     """An audio player for signal ``y`` (embedded MP3; works offline and in the HTML book), named
@@ -131,6 +149,10 @@ class ScorePlayer:
                 f"{self.player._repr_html_()}"
                 f"{download_links(self.name, self.midi, self.musicxml)}"
                 f"</div></figure>")
+
+    def _repr_markdown_(self) -> str:
+        """The printed form: what the score plays, and where its score, sound and files are."""
+        return printed_pointer(f"Score, sound, MIDI and MusicXML: {self.caption or self.name}")
 
 
 #: MIME types of the score downloads (data URIs).

@@ -355,9 +355,35 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
     )
 
 
-def frame_player(params: dict[str, Sequence], frames: dict[tuple, Frame], title: str = "",
-                 sliders: Sequence[str] = ()):
-    """:func:`frame_player_html` wrapped for display in a notebook (``IPython.display.HTML``)."""
-    from IPython.display import HTML
+class FramePlayer:
+    """A frame player for display: the page shows :func:`frame_player_html` (HTML and Jupyter pick
+    ``text/html``), the PDF edition its first frame as a picture (the LaTeX builder picks
+    ``image/png``).
 
-    return HTML(frame_player_html(params, frames, title, sliders))
+    Attributes:
+        html (str): the player
+        png (bytes): the first frame's picture
+        caption (str): the first frame's caption
+    """
+
+    def __init__(self, html_text: str, png: bytes, caption: str = ""):
+        self.html, self.png, self.caption = html_text, png, caption
+
+    @property
+    def data(self) -> str:
+        """The HTML, as ``IPython.display.HTML(...).data`` (what this class replaced)."""
+        return self.html
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def _repr_png_(self) -> bytes:
+        return self.png
+
+
+def frame_player(params: dict[str, Sequence], frames: dict[tuple, Frame], title: str = "",
+                 sliders: Sequence[str] = ()) -> FramePlayer:
+    """:func:`frame_player_html` wrapped for display in a notebook (a :class:`FramePlayer`)."""
+    html_text = frame_player_html(params, frames, title, sliders)
+    first = frames[next(iter(itertools.product(*params.values())))]
+    return FramePlayer(html_text, first.image, first.caption)

@@ -1,0 +1,213 @@
+"""The PDF edition as a reader opens it (`make pdf`, which runs this file after building): poppler's
+``pdfinfo``/``pdftotext``/``pdftoppm`` read the book's PDF and check that it has pages, fits the size
+budget, carries every chapter title, every numbered block of the lecture page (Definition 21.x,
+Theorem 21.x, ...) and the Chinese epigraphs as text, has its licence on the copyright page, and
+contains no Python repr or widget JSON where an output had no printed form; sample pages render.
+
+The PDF checks are skipped when the PDF has not been built (``make test`` runs before ``make pdf`` in CI, and
+``make pdf`` runs this file itself). ``M2D_PDF`` points it at another PDF. The printed forms
+themselves (what m2d's outputs offer the LaTeX builder) are checked without a PDF.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PDF = Path(os.environ.get("M2D_PDF", ROOT / "_build" / "latex" / "from-markov-to-diffusion.pdf"))
+MAX_MB = 40.0  # issue 16's budget
+MIN_PAGES = 60
+#: what an output without a printed form leaves behind (a repr, widget state, a raw mime type)
+PLACEHOLDERS = ("object at 0x", "IPython.core.display", "application/vnd.jupyter",
+                "widget-view", "model_id", "<m2d.", "Output()", "HBox(children", "VBox(children")
+
+needs_pdf = pytest.mark.skipif(not PDF.exists(), reason=f"{PDF.name} not built (make pdf)")
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} is missing: `make pdf` installs poppler-utils")
+    return path
+
+
+@pytest.fixture(scope="module")
+def text() -> str:
+    out = subprocess.run([_tool("pdftotext"), "-enc", "UTF-8", str(PDF), "-"], check=True,
+                         capture_output=True, text=True).stdout
+    return out
+
+
+def _flat(s: str) -> str:
+    """Text with all whitespace removed: pdftotext breaks lines (and CJK runs) anywhere."""
+    return re.sub(r"\s+", "", s)
+
+
+def _sources() -> list[Path]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    out = []
+    for f in files:
+        for ext in (".md", ".ipynb"):
+            if (ROOT / (f + ext)).exists():
+                out.append(ROOT / (f + ext))
+    return out
+
+
+def _markdown(path: Path) -> str:
+    if path.suffix == ".ipynb":
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    return path.read_text(encoding="utf-8")
+
+
+def _title(md: str) -> str:
+    m = re.search(r"^# (.+)$", md, re.M)
+    assert m, "a page without a title"
+    return re.sub(r"[*_`$]|\{[^}]*\}", "", m.group(1)).replace("\\mathbb Z_", "ℤ").strip()
+
+
+@needs_pdf
+def test_pages_size_and_metadata():
+    info = subprocess.run([_tool("pdfinfo"), str(PDF)], check=True, capture_output=True,
+                          text=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    assert pages >= MIN_PAGES, f"only {pages} pages"
+    assert PDF.stat().st_size <= MAX_MB * 2**20, f"{PDF.stat().st_size / 2**20:.1f} MB > {MAX_MB} MB"
+    assert re.search(r"^Title:\s+From Markov to Diffusion", info, re.M)
+
+
+@needs_pdf
+def test_every_chapter_title(text):
+    flat = _flat(text)
+    missing = []
+    for src in _sources():
+        title = _title(_markdown(src))
+        words = [w for w in re.split(r"[^\w]+", title) if len(w) > 2 and w.isascii()]
+        if not all(w in flat for w in words):
+            missing.append(title)
+    assert not missing, f"chapter titles not found in the PDF: {missing}"
+
+
+@needs_pdf
+def test_every_numbered_block(text):
+    flat = _flat(text)
+    blocks = set()
+    for src in _sources():
+        for kind, num in re.findall(r"\{prf:(definition|theorem|lemma|proposition|example|corollary)\}"
+                                    r"\s+(\d+\.\d+)", _markdown(src)):
+            blocks.add(f"{kind.capitalize()}{num}")
+    assert len(blocks) >= 20
+    missing = sorted(b for b in blocks if b not in flat)
+    assert not missing, f"numbered blocks missing from the PDF: {missing}"
+
+
+@needs_pdf
+def test_chinese_epigraphs(text):
+    flat = _flat(text)
+    quotes = []
+    for src in _sources():
+        quotes += re.findall(r"^> 中文[:：]\s*[\"“”]?([^\"“”\n]{4,})", _markdown(src), re.M)
+    assert len(quotes) >= 5
+    missing = [q[:12] for q in quotes if _flat(q)[:12] not in flat]
+    assert not missing, f"Chinese epigraphs missing (font or encoding): {missing}"
+
+
+@needs_pdf
+def test_licence_on_the_copyright_page():
+    first = subprocess.run([_tool("pdftotext"), "-f", "1", "-l", "4", str(PDF), "-"], check=True,
+                           capture_output=True, text=True).stdout
+    assert "CC BY-SA 4.0" in first and "MIT" in first
+
+
+@needs_pdf
+def test_no_output_without_a_printed_form(text):
+    found = [p for p in PLACEHOLDERS if p in text]
+    assert not found, f"unprinted outputs left their repr in the PDF: {found}"
+
+
+@needs_pdf
+def test_sample_pages_render(tmp_path):
+    from PIL import Image
+
+    info = subprocess.run([_tool("pdfinfo"), str(PDF)], check=True, capture_output=True,
+                          text=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    def contrast(p: int) -> int:
+        stem = tmp_path / f"p{p}"
+        subprocess.run([_tool("pdftoppm"), "-r", "30", "-png", "-f", str(p), "-l", str(p),
+                        "-singlefile", str(PDF), str(stem)], check=True)
+        with Image.open(f"{stem}.png") as im:
+            lo, hi = im.convert("L").getextrema()
+        return hi - lo
+
+    # a sampled page may be the blank back of a chapter's last page: then its next page counts
+    for p in sorted({1, 3, pages // 4, pages // 2, 3 * pages // 4, pages - 1}):
+        assert max(contrast(p), contrast(p + 1)) > 50, f"pages {p} and {p + 1} render blank"
+
+
+# --- printed forms: what the LaTeX builder picks from m2d's outputs (no PDF needed) ---------------
+#: myst-nb's mime priority for the LaTeX builder (lower wins), as in myst_nb.core.render
+LATEX_PRIORITY = ["application/pdf", "image/png", "image/jpeg", "text/latex", "text/markdown",
+                  "text/plain"]
+
+
+def _latex_pick(obj) -> tuple[str, object]:
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(obj)
+    mime = next(m for m in LATEX_PRIORITY if m in data)
+    return mime, data[mime]
+
+
+def test_players_print_what_they_play_and_where():
+    import numpy as np
+
+    from m2d import audio, players
+
+    y = audio.synthesize([60, 64, 67], 0.5)
+    mime, md = _latex_pick(players.play(y, label="C major arpeggio"))
+    assert mime == "text/markdown"
+    assert "C major arpeggio" in md and players.HTML_EDITION in md and "0x" not in md
+    mime, md = _latex_pick(players.play(np.zeros(10) + 0.5, label="a*b_[c]"))
+    assert "a\\*b\\_\\[c\\]" in md  # Markdown punctuation kept literal
+
+
+def test_frame_player_prints_its_first_frame():
+    import io
+
+    from PIL import Image
+
+    from m2d import static
+
+    def png(v: int) -> bytes:
+        buf = io.BytesIO()
+        Image.new("RGB", (4, 4), (v, 0, 0)).save(buf, format="PNG")
+        return buf.getvalue()
+
+    frames = {(n,): static.Frame(png(40 * n), None, f"n = {n}") for n in (0, 1, 2)}
+    player = static.frame_player({"n": [0, 1, 2]}, frames, title="T")
+    mime, data = _latex_pick(player)
+    assert mime == "image/png" and data == frames[(0,)].image
+    assert "m2d-frames" in player.data  # the page still gets the player
+
+
+def test_browser_only_reprs_are_replaced_in_the_pdf():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from m2d_sphinx import _BROWSER_ONLY
+
+    for r in ("<IPython.core.display.HTML object>",
+              "<m2d.players.Player object at 0x7f3a2c>", "VBox(children=(IntSlider(value=1),))"):
+        assert _BROWSER_ONLY.match(r), r
+    for r in ("array([0.25, 0.75])", "0.3333", "Markov chain with 12 states"):
+        assert not _BROWSER_ONLY.match(r), r
