@@ -180,12 +180,18 @@ def test_kernel_figures_carry_their_description(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("import numpy as np\nimport matplotlib.pyplot as plt\n"
                                           "from m2d import plotting"),
+                # the kernel's first figure, shown mid-cell by plain matplotlib
+                nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.plot([1, 2, 4])\n"
+                                          "ax.set_xlabel('step')\nplt.show()\nprint('next')"),
                 nbformat.v4.new_code_cell("plotting.distribution_bars(np.full(12, 1 / 12), "
                                           "title='uniform');")]
     NotebookClient(nb, kernel_name="python3", timeout=120).execute()
-    pngs = [o["data"]["image/png"] for o in nb.cells[1].outputs if "image/png" in o.get("data", {})]
-    assert len(pngs) == 1
-    path = tmp_path / "figure.png"
-    path.write_bytes(base64.b64decode(pngs[0]))
-    assert _png_description(path) == ('Figure: "uniform", bar chart of probabilities over 12 '
-                                       'states, highest C at 0.08')
+    alts = []
+    for cell in nb.cells[1:]:
+        pngs = [o["data"]["image/png"] for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(pngs) == 1
+        path = tmp_path / "figure.png"
+        path.write_bytes(base64.b64decode(pngs[0]))
+        alts.append(_png_description(path))
+    assert alts == ["Figure: line plot (x: step)",
+                    'Figure: "uniform", bar chart of probabilities over 12 states, highest C at 0.08']

@@ -140,7 +140,7 @@ def distribution_bars(p, labels: Sequence[str] = PITCH_CLASSES, *, ax=None, colo
     k = int(np.argmax(p))
     top = labels[k] if k < len(labels) else str(k)
     _panel_alt(ax, f"bar chart of probabilities over {p.size} states"
-                   + (f" ({label})" if label else "") + f", highest {top} at {p[k]:.2f}", title,
+                   + (f" ({_clean(label)})" if label else "") + f", highest {top} at {p[k]:.2f}", title,
                append=True)
     return fig, ax, bars
 
@@ -448,7 +448,21 @@ def install_alt_text() -> bool:
         ip.events.register("pre_execute", _wrap_png_formatter)
         ip.events.register("post_execute", _wrap_png_formatter)
         ip._m2d_alt_hooks = True
+        _load_inline_backend()
     return _wrap_png_formatter()
+
+
+def _load_inline_backend() -> None:
+    """Import the kernel's inline backend now, as pyplot does at the first figure: importing it
+    registers the PNG formatter, so even a first figure shown mid-cell (``plt.show()``) is wrapped."""
+    import matplotlib
+
+    try:
+        backend = matplotlib.get_backend(auto_select=False)
+    except TypeError:  # matplotlib < 3.10
+        backend = matplotlib.rcParams._get("backend")
+    if backend in ("inline", "module://matplotlib_inline.backend_inline"):
+        import matplotlib_inline.backend_inline  # noqa: F401
 
 
 def _wrap_png_formatter() -> bool:
