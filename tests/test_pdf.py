@@ -168,11 +168,27 @@ def _latex_pick(obj) -> tuple[str, object]:
     return mime, data[mime]
 
 
-def test_players_print_what_they_play_and_where():
+def test_players_print_a_picture_while_the_book_is_built(monkeypatch):
+    from m2d import audio, notation, players, plotting
+
+    monkeypatch.setenv("M2D_HTML_BUILD", "1")
+    y = audio.synthesize([60, 64, 67], 0.5)
+    mime, png = _latex_pick(players.play(y, label="C major arpeggio"))
+    assert mime == "image/png" and plotting.alt_of_png(png) == "Audio (0.8 s): C major arpeggio"
+    score = notation.melody_score([60, 62, 64], [1.0, 0.5, 2.0])
+    sp = players.score_player(score, y, "steps", caption="Three steps up")
+    assert [[n[2] for n in part] for part in sp.parts] == [[60, 62, 64]]
+    assert [n[0] for n in sp.parts[0]] == [0.0, 1.0, 1.5]  # onsets as written
+    mime, png = _latex_pick(sp)
+    assert mime == "image/png" and plotting.alt_of_png(png) == "Score: Three steps up"
+
+
+def test_players_print_what_they_play_and_where(monkeypatch):
     import numpy as np
 
     from m2d import audio, players
 
+    monkeypatch.delenv("M2D_HTML_BUILD", raising=False)  # a live notebook: no picture to wait for
     y = audio.synthesize([60, 64, 67], 0.5)
     mime, md = _latex_pick(players.play(y, label="C major arpeggio"))
     assert mime == "text/markdown"

@@ -20,7 +20,9 @@ Accessibility (issue 16; tests/test_browser.py runs axe-core on every page):
   myst-nb's "Show code cell source" toggles lose their mismatching ``aria-label`` the same way;
 - Sphinx's ``<div role="list" class="citation-list">`` held citations that are not list items (axe's
   critical ``aria-required-children``): the role goes;
-- (PDF) every output has a printed form: the players' Markdown pointers name their HTML page, and
+- (PDF) every output has a printed form: a player's picture (spectrogram or piano roll, made while
+  the book is built) gets a line saying what it plays and on which HTML page, the players' Markdown
+  pointers (when there is no picture) name that page, and
   outputs that only exist in a browser (an ``IPython.display.HTML`` object, a widget's repr) are
   replaced by a pointer to the page instead of their Python repr;
 - links in the light theme are a darker blue (#1461d0): the theme's #176de8 on the tinted
@@ -138,6 +140,13 @@ def _printed_forms(app, doctree, docname) -> None:
             page = _page_of(text.parent, docname)
             text.parent.replace(text, nodes.Text(text.replace(
                 _HTML_EDITION, f"hear it in the HTML edition, page {page}.html")))
+    for image in list(doctree.findall(nodes.image)):  # a player's printed form: say where it plays
+        alt = image.get("alt", "")
+        if alt.startswith(("Audio (", "Score: ")) and image.parent is not None:
+            page = _page_of(image, docname)
+            note = nodes.paragraph("", "", nodes.emphasis("", alt), nodes.Text(
+                f": hear it in the HTML edition, page {page}.html."))
+            image.parent.insert(image.parent.index(image) + 1, note)
     for block in list(doctree.findall(nodes.literal_block)):
         if _BROWSER_ONLY.match(block.astext()) and block.parent is not None:
             page = _page_of(block, docname)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,8 +41,24 @@ class Player:
                 f'<source src="data:audio/mpeg;base64,{b64}" type="audio/mpeg"></audio>')
 
     def _repr_markdown_(self) -> str:
-        """The printed form (the PDF edition picks Markdown; HTML and Jupyter pick the player)."""
+        """A printed pointer (what the PDF edition shows when there is no picture)."""
         return printed_pointer(f"Audio ({self.signal.size / self.sr:.1f} s): {self.label}")
+
+    def _repr_png_(self) -> bytes | None:
+        """The printed form, made while the book is built (:func:`printing`): the sound's
+        spectrogram, titled with the label (the PDF edition picks it; HTML and Jupyter pick the
+        player). None otherwise, so a live notebook or widget never waits for it."""
+        if not printing():
+            return None
+        from m2d import plotting
+
+        return plotting.sound_png(self.signal, self.sr, self.label)
+
+
+def printing() -> bool:
+    """True while the book is built (``M2D_HTML_BUILD``, set by ``make book`` and ``make pdf``):
+    players then also offer their printed forms (a spectrogram, a piano roll) to the PDF."""
+    return bool(os.environ.get("M2D_HTML_BUILD"))
 
 
 #: The sentence a printed output ends with; tools/m2d_sphinx.py names the page in the PDF.
@@ -137,6 +154,7 @@ class ScorePlayer:
         self.svg = notation.engrave(score)
         self.midi = notation.to_midi(score)
         self.musicxml = notation.to_musicxml(score)
+        self.parts = score_parts(score)
 
     def _repr_html_(self) -> str:
         cap = f"<div style='font-weight:600;margin:4px 0'>{html.escape(self.caption)}</div>" \
@@ -151,8 +169,31 @@ class ScorePlayer:
                 f"</div></figure>")
 
     def _repr_markdown_(self) -> str:
-        """The printed form: what the score plays, and where its score, sound and files are."""
+        """A printed pointer: what the score plays, and where its score, sound and files are."""
         return printed_pointer(f"Score, sound, MIDI and MusicXML: {self.caption or self.name}")
+
+    def _repr_png_(self) -> bytes | None:
+        """The printed form while the book is built (:func:`printing`): the notes of every part
+        at their onsets, titled with the caption; None otherwise."""
+        if not printing() or not any(self.parts):
+            return None
+        from m2d import plotting
+
+        return plotting.score_png(self.parts, self.caption or self.name)
+
+
+def score_parts(score) -> list[list[tuple[float, float, int]]]:
+    """(onset, duration in quarter notes, MIDI pitch) of every note of each part of a music21
+    score (a chord gives its top note); a score without parts is one part."""
+    parts = list(getattr(score, "parts", [])) or [score]
+    out = []
+    for part in parts:
+        notes = []
+        for n in part.flatten().notes:
+            midi = max(p.midi for p in n.pitches)
+            notes.append((float(n.offset), float(n.quarterLength), int(midi)))
+        out.append(notes)
+    return out
 
 
 #: MIME types of the score downloads (data URIs).

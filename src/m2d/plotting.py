@@ -503,3 +503,77 @@ def _wrap_png_formatter() -> bool:
 
 
 install_alt_text()
+
+
+# --- printed forms: pictures of what the players play (the PDF edition) -------------------------
+
+
+def _figure_png(fig, alt: str, dpi: int) -> bytes:
+    """PNG bytes of a figure made without pyplot (so no notebook shows it twice), with alt text."""
+    from io import BytesIO
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return png_with_alt(buf.getvalue(), alt)
+
+
+def sound_png(y: np.ndarray, sr: int, title: str, dpi: int = 150) -> bytes:
+    """A sound's printed form: its log-mel spectrogram (time in seconds, low frequencies at the
+    bottom), titled ``title``; the PNG's alt text is ``"Audio (<seconds> s): <title>"``.
+
+    Notebook: every chapter, through :meth:`m2d.players.Player._repr_png_` (the PDF edition)
+    """
+    from matplotlib.figure import Figure
+
+    from m2d import audio
+
+    y = np.asarray(y, dtype=np.float32)
+    seconds = y.size / sr
+    S = audio.log_mel(y, sr=sr) if y.size else np.full((audio.N_MELS, 1), -80.0)
+    fig = Figure(figsize=(6.0, 1.6))
+    ax = fig.add_subplot()
+    ax.imshow(S, origin="lower", aspect="auto", cmap="magma", vmin=-80, vmax=0,
+              extent=(0, max(seconds, 1e-3), 0, S.shape[0]))
+    ax.set_yticks([])
+    ax.set_xlabel("time (s)", fontsize=8)
+    ax.set_ylabel("mel bands", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.set_title(title, fontsize=9, loc="left")
+    return _figure_png(fig, f"Audio ({seconds:.1f} s): {title}", dpi)
+
+
+def score_png(parts: Sequence[Sequence[tuple[float, float, int]]], title: str,
+              dpi: int = 150) -> bytes:
+    """A score's printed form: each part's notes as bars at their onsets (a piano roll, parts in
+    colours C0, C1, ...), titled ``title``; the PNG's alt text is ``"Score: <title>"``.
+
+    Args:
+        parts: one sequence per part of (onset in quarter notes, duration, MIDI pitch)
+        title (str): what the score is
+    Raises:
+        ValueError: no notes in any part
+    """
+    from matplotlib.figure import Figure
+
+    notes = [n for part in parts for n in part]
+    if not notes:
+        raise ValueError("a score without notes has no printed form")
+    fig = Figure(figsize=(6.0, 1.9))
+    ax = fig.add_subplot()
+    for i, part in enumerate(parts):
+        if part:
+            on, dur, midi = (np.asarray(v, dtype=float) for v in zip(*part, strict=True))
+            ax.barh(midi, dur, left=on, height=0.8, color=f"C{i}", edgecolor="k", linewidth=0.2)
+    lo = int(min(n[2] for n in notes)) - 1
+    hi = int(max(n[2] for n in notes)) + 1
+    ticks = [m for m in range(lo, hi + 1) if m % 12 in (0, 4, 7)]
+    ax.set_yticks(ticks, [midi_name(m) for m in ticks], fontsize=7)
+    ax.set_ylim(lo - 0.5, hi + 0.5)
+    ax.set_xlim(0, max(n[0] + n[1] for n in notes))
+    ax.set_xlabel("time (quarter notes)", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.set_title(title, fontsize=9, loc="left")
+    return _figure_png(fig, f"Score: {title}", dpi)
