@@ -14,6 +14,8 @@ SOURCES = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").
 
 #: Constants of the page and of the book's set-up (not measurements): number -> why it may be typed.
 ALLOWED = {
+    "10.5": "music21's version (licences page)", "5.15": "Font Awesome's version (licences page)",
+    "4.14": "axe-core's version (licences page)",
     "22050": "sample rate of the book's audio (Hz)", "1024": "STFT size", "256": "STFT hop, "
     "LSTM state size, codebook size K, test patches scored", "513": "STFT bins, 1 + 1024/2",
     "255": "levels of an 8-bit pixel", "4096": "64 x 64 values of a patch; longest sequence "
