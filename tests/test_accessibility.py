@@ -195,3 +195,32 @@ def test_kernel_figures_carry_their_description(tmp_path):
         alts.append(_png_description(path))
     assert alts == ["Figure: line plot (x: step)",
                     'Figure: "uniform", bar chart of probabilities over 12 states, highest C at 0.08']
+
+
+def test_large_figures_get_a_palette_without_visible_loss():
+    """The HTML build re-encodes big PNGs with a 256-colour palette (page weight): a noise-like
+    magma heatmap, as Part III's spectrograms are, gets smaller and keeps its pixels within a few
+    levels of 255."""
+    import sys
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    from m2d_sphinx import palette_png
+    from PIL import Image
+
+    fig, ax = plt.subplots(figsize=(6, 3), dpi=100)
+    ax.imshow(np.random.default_rng(0).random((64, 128)), cmap="magma", aspect="auto")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    raw = buf.getvalue()
+    small = palette_png(raw)
+    assert len(small) < len(raw)
+    a = np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"), dtype=int)
+    b = np.asarray(Image.open(io.BytesIO(small)).convert("RGB"), dtype=int)
+    d = np.abs(a - b)
+    assert a.shape == b.shape and d.mean() < 1 and np.percentile(d, 99) < 10
