@@ -83,7 +83,8 @@ chromium:
 	@{ command -v chromium >/dev/null && dpkg -s fonts-wqy-zenhei >/dev/null 2>&1; } || { apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-wqy-zenhei; }
 
-test: $(STAMP) chromium
+# node_modules: axe-core, which the accessibility tests inject (they would skip without it)
+test: $(STAMP) chromium node_modules/.package-lock.json
 	$(BIN)/ruff check src tests tools
 	$(BIN)/python -m pytest
 
