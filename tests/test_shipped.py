@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from m2d import spectro
+from m2d import cache, spectro
 from m2d.models import ddpm, shipped
 from m2d.models.unet import UNet, UNetConfig
 
@@ -32,7 +32,7 @@ def test_every_weights_file_has_a_manifest_that_matches_it(name):
                   "first_losses", "final_loss", "sha256", "steps", "curve"):
         assert field in m, f"{name}.json lacks {field!r}"
     wpath, _ = shipped.paths(name)
-    assert shipped.sha256_of(wpath) == m["sha256"]
+    assert cache.sha256_of(wpath) == m["sha256"]
     assert m["command"].startswith("make train")
     assert len(m["first_losses"]) == shipped.N_FIRST_LOSSES
     assert np.isfinite(m["first_losses"]).all() and m["final_loss"] < m["first_losses"][0]
@@ -101,7 +101,7 @@ def test_a_damaged_or_foreign_file_is_never_served(tmp_path):
     other = UNet(UNetConfig(base=8, mults=(1,)))
     torch.save({"state_dict": other.state_dict(), "extra": {}}, wpath)
     m = json.loads(mpath.read_text())
-    m["sha256"] = shipped.sha256_of(wpath)
+    m["sha256"] = cache.sha256_of(wpath)
     mpath.write_text(json.dumps(m))
     assert shipped.why_not("toy", key, tmp_path) is None
     assert shipped.load("toy", key, lambda: UNet(cfg.unet), tmp_path) is None
@@ -118,7 +118,7 @@ def test_non_finite_weights_are_refused(tmp_path):
     state[first].view(-1)[0] = float("nan")
     torch.save({"state_dict": state, "extra": {}}, wpath)
     m = json.loads(mpath.read_text())
-    m["sha256"] = shipped.sha256_of(wpath)
+    m["sha256"] = cache.sha256_of(wpath)
     mpath.write_text(json.dumps(m))
     assert shipped.load("toy", key, lambda: UNet(cfg.unet), tmp_path) is None
 

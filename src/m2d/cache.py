@@ -113,7 +113,7 @@ def cached(
         os.close(fd)
         try:
             dump(obj, Path(tmp))
-            digest = _sha256(Path(tmp))
+            digest = sha256_of(Path(tmp))
             os.replace(tmp, path)
             _write_atomic(_sum_path(path), digest)
         finally:
@@ -126,7 +126,9 @@ def _sum_path(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """sha256 hex digest of a file (read in 1 MiB blocks): the cache's checksums and the shipped
+    weights' manifests (:mod:`m2d.models.shipped`)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -149,7 +151,7 @@ def _try_load(path: Path, load: Callable[[Path], T],
     if not path.exists():
         return None
     try:
-        digest = _sha256(path)
+        digest = sha256_of(path)
         sums = _sum_path(path)
         if sums.exists() and digest != sums.read_text().strip():
             raise ValueError("content does not match its checksum")

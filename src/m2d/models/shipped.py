@@ -19,7 +19,6 @@ Notebook: notebooks/03_diffusion.ipynb
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -57,15 +56,6 @@ def paths(name: str, directory: Path | None = None) -> tuple[Path, Path]:
     return d / f"{name}.pt", d / f"{name}.json"
 
 
-def sha256_of(path: Path) -> str:
-    """sha256 hex digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_manifest(name: str, directory: Path | None = None) -> dict | None:
     """The manifest of a shipped model, or None when there is none (or it is not valid JSON)."""
     _, mpath = paths(name, directory)
@@ -87,7 +77,7 @@ def why_not(name: str, key_parts: Any, directory: Path | None = None) -> str | N
         return "the configuration changed since the weights were trained"
     if not wpath.exists():
         return f"{wpath.name} is missing"
-    if sha256_of(wpath) != m.get("sha256"):
+    if cache.sha256_of(wpath) != m.get("sha256"):
         return f"{wpath.name} does not match its manifest's sha256"
     return None
 
@@ -175,7 +165,7 @@ def save(name: str, model: Any, extra: dict[str, Any], key_parts: Any, config: d
         "final_loss": float(sum(losses[-100:]) / len(losses[-100:])),
         "curve": extra.get("curve", []),
         "bytes": wpath.stat().st_size,
-        "sha256": sha256_of(wpath),
+        "sha256": cache.sha256_of(wpath),
     }
     mpath.write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str) + "\n")
     return manifest
