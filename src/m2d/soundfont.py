@@ -167,6 +167,24 @@ def render_score(score, tempo: float = 90.0, programs: Sequence[int] | int = PIA
     return render(score_events(score, tempo, programs), sr=sr)
 
 
+def melody_events(pitches: Sequence[int], durations: Sequence[float] | float = 0.5,
+                  tempo: float = 120.0, program: int = PIANO, velocity: int = 90) -> list[NoteEvent]:
+    """One voice as note events: each note starts where the previous one ends (durations in
+    quarter notes at ``tempo`` quarter notes per minute).
+
+    Notebook: notebooks/01_markov.ipynb, notebooks/03_diffusion.ipynb
+    Raises:
+        ValueError: pitches and durations of different lengths, or a non-positive tempo
+    """
+    p = np.ravel(pitches)
+    d = note_durations(p, durations)
+    if not tempo > 0:
+        raise ValueError(f"tempo must be positive, got {tempo}")
+    sec = 60.0 / tempo
+    return [NoteEvent(float(t), float(q) * sec, int(m), velocity, program)
+            for t, q, m in zip(onsets(d) * sec, d, p, strict=True)]
+
+
 def render_melody(pitches: Sequence[int], durations: Sequence[float] | float = 0.5,
                   tempo: float = 120.0, program: int = PIANO, sr: int = SR) -> np.ndarray:
     """A melody (MIDI pitches, durations in quarter notes) played by one SoundFont instrument.
@@ -174,10 +192,4 @@ def render_melody(pitches: Sequence[int], durations: Sequence[float] | float = 0
     Raises:
         ValueError: pitches and durations of different lengths (and the errors of :func:`render`)
     """
-    p = np.ravel(pitches)
-    d = note_durations(p, durations)
-    if not tempo > 0:
-        raise ValueError(f"tempo must be positive, got {tempo}")
-    sec = 60.0 / tempo
-    return render([NoteEvent(float(t), float(q) * sec, int(m), 90, program)
-                   for t, q, m in zip(onsets(d) * sec, d, p, strict=True)], sr=sr)
+    return render(melody_events(pitches, durations, tempo, program), sr=sr)

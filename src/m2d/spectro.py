@@ -130,17 +130,11 @@ def chorale_audio(melody, tempo: float = 120.0, sound: str = "organ") -> np.ndar
         raise ValueError(f"sound must be one of {SOUNDS}, got {sound!r}")
     if sound == "additive":
         return audio.synthesize(melody.pitches, melody.durations, tempo=tempo)
-    sec = 60.0 / tempo
-    voices = [(melody.pitches, melody.durations, 90)]
+    organ = soundfont.CHURCH_ORGAN
+    events = soundfont.melody_events(melody.pitches, melody.durations, tempo, organ, velocity=90)
     if getattr(melody, "bass_pitches", None) is not None:
-        voices.append((melody.bass_pitches, melody.bass_durations, 80))
-    events = []
-    for pitches, durations, velocity in voices:
-        d = np.asarray(durations, dtype=float)
-        starts = np.concatenate([[0.0], np.cumsum(d)[:-1]]) * sec
-        events += [soundfont.NoteEvent(float(t), float(q) * sec, int(p), velocity,
-                                       soundfont.CHURCH_ORGAN)
-                   for t, q, p in zip(starts, d, pitches, strict=True)]
+        events += soundfont.melody_events(melody.bass_pitches, melody.bass_durations, tempo, organ,
+                                          velocity=80)
     return soundfont.render(events, tail=0.5)
 
 
