@@ -66,7 +66,7 @@ pdf: $(STAMP) _vendor/.stamp _build/.src-stamp tex
 	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build --builder latex -n --keep-going .
 	$(MAKE) -C _build/latex all-pdf LATEXMKOPTS="-interaction=nonstopmode -halt-on-error" \
 	  >_build/latex/latexmk.out 2>&1 || { tail -40 _build/latex/latexmk.out; exit 1; }
-	mkdir -p _build/html && cp $(PDF) _build/html/
+	$(BIN)/python tools/m2d_sphinx.py link-pdf   # into _build/html, linked from the intro page
 	$(BIN)/python -m pytest -q tests/test_pdf.py
 	@echo "PDF: $(PDF), $$(pdfinfo $(PDF) | sed -n 's/^Pages: *//p') pages, $$(du -h $(PDF) | cut -f1)"
 

@@ -227,3 +227,50 @@ def test_browser_only_reprs_are_replaced_in_the_pdf():
         assert _BROWSER_ONLY.match(r), r
     for r in ("array([0.25, 0.75])", "0.3333", "Markov chain with 12 states"):
         assert not _BROWSER_ONLY.match(r), r
+
+
+def _m2d_sphinx():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import m2d_sphinx
+
+    return m2d_sphinx
+
+
+def test_the_intro_page_links_the_pdf_once_it_exists(tmp_path):
+    """link_pdf copies the PDF into the HTML build and fills the intro page's placeholder with a
+    relative link that resolves; without a PDF the page is left as written; running it twice
+    changes nothing."""
+    ms = _m2d_sphinx()
+    html = tmp_path / "html"
+    (html / "book").mkdir(parents=True)
+    slot = '<p>built by make pdf<span class="m2d-pdf-link"></span>.</p>'
+    (html / "book" / "intro.html").write_text(slot)
+    (html / "other.html").write_text("<p>no slot</p>")
+    pdf = tmp_path / "latex" / ms.PDF_NAME
+    assert ms.link_pdf(html, pdf) == [] and (html / "book" / "intro.html").read_text() == slot
+    pdf.parent.mkdir()
+    pdf.write_bytes(b"%PDF-1.5\n" + b"x" * 2_000_000)
+    assert ms.link_pdf(html, pdf) == [html / "book" / "intro.html"]
+    page = (html / "book" / "intro.html").read_text()
+    href = re.search(r'href="([^"]+)"', page).group(1)
+    assert (html / "book" / href).resolve() == (html / ms.PDF_NAME).resolve()
+    assert (html / ms.PDF_NAME).read_bytes() == pdf.read_bytes()
+    assert "2.0 MB" in page and page.count("<a ") == 1
+    ms.link_pdf(html, pdf)
+    assert (html / "book" / "intro.html").read_text() == page
+    assert (html / "other.html").read_text() == "<p>no slot</p>"
+
+
+@needs_pdf
+def test_the_built_book_links_its_pdf():
+    """After `make pdf` the HTML book's intro page carries the link and the file behind it is the
+    PDF just built."""
+    html = ROOT / "_build" / "html"
+    if os.environ.get("M2D_PDF") or not (html / "book" / "intro.html").exists():
+        pytest.skip("no HTML build beside this PDF")
+    page = (html / "book" / "intro.html").read_text(encoding="utf-8")
+    m = re.search(r'<span class="m2d-pdf-link">: <a href="([^"]+)"', page)
+    assert m, "the intro page does not link the PDF"
+    assert (html / "book" / m.group(1)).resolve().read_bytes() == PDF.read_bytes()

@@ -64,3 +64,17 @@ def test_timeline_figure_draws_every_year():
     assert len(markers) == len(history.TIMELINE)
     f2, a2 = plt.subplots()
     assert plotting.plot_timeline(ax=a2)[:2] == (f2, a2)
+
+
+def test_figure_pdf_is_a_vector_form_within_its_budget():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2], [2, 0, 1])
+    ax.set_title("zigzag")
+    pdf = plotting.figure_pdf(fig)
+    assert pdf.startswith(b"%PDF") and len(pdf) <= plotting.PRINT_PDF_MAX
+    assert plotting.figure_pdf(fig, max_bytes=100) is None  # too big for that budget: PNG instead
+    assert plotting.figure_pdf(plt.figure()) is None  # nothing drawn
+    for bad in (0, -5, 1.5, True):
+        with pytest.raises(ValueError, match="max_bytes"):
+            plotting.figure_pdf(fig, max_bytes=bad)
+    plt.close("all")

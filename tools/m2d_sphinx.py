@@ -28,6 +28,7 @@ Accessibility (issue 16; tests/test_browser.py runs axe-core on every page):
 - (HTML) large figures are re-encoded with a 256-colour adaptive palette after the build (the
   heatmaps use 256-entry colour maps, so nothing visible is lost; Part III's organ spectrograms are
   noise-like textures that plain RGBA PNG stores at up to 0.5 MB each: the page weight budget);
+- (HTML) the intro page links the PDF edition when `make pdf` has built it (:func:`link_pdf`);
 - links in the light theme are a darker blue (#1461d0): the theme's #176de8 on the tinted
   backgrounds of the theorem, example and quote blocks had a contrast of 4.2:1, under WCAG AA's 4.5.
 """
@@ -224,6 +225,56 @@ def _palette_images(app, exception) -> None:
             path.write_bytes(palette_png(data))
 
 
+#: the PDF edition's file name (``latex_documents.targetname`` in _config.yml, with .pdf)
+PDF_NAME = "from-markov-to-diffusion.pdf"
+#: the intro page's placeholder for the link (book/intro.md), filled when the PDF exists
+_PDF_SLOT = re.compile(r'(<span class="m2d-pdf-link">).*?(</span>)', re.S)
+
+
+def link_pdf(html_dir: Path, pdf: Path) -> list[Path]:
+    """Copy the PDF edition into the HTML build and fill every ``m2d-pdf-link`` placeholder with a
+    link to it (its size and build date). Idempotent; without the PDF, the pages say how to build
+    it instead (they are left as written).
+
+    Called at the end of every HTML build (when `make pdf` has run before) and by `make pdf`
+    itself (``python tools/m2d_sphinx.py link-pdf``), since `make book` runs first.
+
+    Returns:
+        pages (list[Path]): the pages that carry the link
+    """
+    import datetime
+    import html
+    import shutil
+
+    html_dir, pdf = Path(html_dir), Path(pdf)
+    if not pdf.is_file() or not html_dir.is_dir():
+        return []
+    target = html_dir / PDF_NAME
+    if not target.exists() or target.stat().st_mtime < pdf.stat().st_mtime \
+            or target.stat().st_size != pdf.stat().st_size:
+        shutil.copy2(pdf, target)
+    stamp = datetime.datetime.fromtimestamp(pdf.stat().st_mtime, datetime.UTC)
+    label = f"download the PDF edition ({pdf.stat().st_size / 1e6:.1f} MB, built {stamp:%Y-%m-%d})"
+    done = []
+    for page in html_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if 'class="m2d-pdf-link"' not in text:
+            continue
+        href = "../" * (len(page.relative_to(html_dir).parts) - 1) + PDF_NAME
+        link = f': <a href="{html.escape(href)}" download>{html.escape(label)}</a>'
+        new = _PDF_SLOT.sub(lambda m, link=link: m.group(1) + link + m.group(2), text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+        done.append(page)
+    return done
+
+
+def _link_pdf_after_build(app, exception) -> None:
+    if exception is not None or app.builder.format != "html" or app.builder.name != "html":
+        return
+    link_pdf(Path(app.outdir), Path(app.outdir).parent / "latex" / PDF_NAME)
+
+
 def setup(app):
     # early: html-page-context stops at the first handler that returns a template name
     app.connect("html-page-context", _dedupe_scripts, priority=10)
@@ -234,5 +285,19 @@ def setup(app):
     app.connect("builder-inited", _latex_standins)
     app.connect("doctree-resolved", _drop_thebe_nodes, priority=900)  # after sphinx-thebe's
     app.connect("build-finished", _palette_images)
+    app.connect("build-finished", _link_pdf_after_build)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
+
+
+if __name__ == "__main__":  # make pdf: python tools/m2d_sphinx.py link-pdf
+    import sys
+
+    if sys.argv[1:] != ["link-pdf"]:
+        sys.exit("usage: python tools/m2d_sphinx.py link-pdf")
+    root = Path(__file__).resolve().parent.parent
+    pages = link_pdf(root / "_build" / "html", root / "_build" / "latex" / PDF_NAME)
+    if not (root / "_build" / "html").is_dir():
+        sys.exit(print("no HTML build (run `make book` first): the PDF is not linked") or 0)
+    print(f"PDF linked from {', '.join(str(p.relative_to(root)) for p in pages) or 'no page'}")
+    sys.exit(0 if pages else 1)

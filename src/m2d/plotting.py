@@ -449,7 +449,65 @@ def install_alt_text() -> bool:
         ip.events.register("post_execute", _wrap_png_formatter)
         ip._m2d_alt_hooks = True
         _load_inline_backend()
+        install_print_form(ip)
     return _wrap_png_formatter()
+
+
+#: a figure's vector form is kept only up to this size (bytes); larger ones (dense scatter or mesh
+#: plots) print from their PNG instead
+PRINT_PDF_MAX = 600_000
+
+
+def figure_pdf(fig, max_bytes: int = PRINT_PDF_MAX) -> bytes | None:
+    """A figure's printed form: vector PDF (tight bounding box; images inside at 200 dpi), or None
+    when it would exceed ``max_bytes``. The PDF edition prefers it to the PNG (myst-nb's LaTeX
+    priority puts ``application/pdf`` first), so lines and text print sharp at any size.
+
+    Notebook: every chapter (through :func:`install_print_form`)
+    Args:
+        fig (matplotlib.figure.Figure): the figure
+        max_bytes (int): the size above which the PNG is printed instead
+    Returns:
+        pdf (bytes | None)
+    Raises:
+        ValueError: max_bytes is not a positive integer
+    """
+    from io import BytesIO
+
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
+        raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
+    if not fig.axes:
+        return None
+    buf = BytesIO()
+    fig.savefig(buf, format="pdf", dpi=200, bbox_inches="tight", metadata={"Subject": describe(fig)})
+    data = buf.getvalue()
+    return data if len(data) <= max_bytes else None
+
+
+def install_print_form(ip=None) -> bool:
+    """While the book is built (``M2D_HTML_BUILD``, see :func:`m2d.players.printing`), every
+    figure a cell shows also carries its vector form (:func:`figure_pdf`) as ``application/pdf``:
+    the HTML edition ignores it, the PDF edition prints it. Readers' notebooks are unchanged.
+
+    Returns:
+        installed (bool)
+    """
+    import os
+
+    if not os.environ.get("M2D_HTML_BUILD"):
+        return False
+    if ip is None:
+        from IPython import get_ipython
+
+        ip = get_ipython()
+    if ip is None:
+        return False
+    from matplotlib.figure import Figure
+
+    formatter = ip.display_formatter.formatters["application/pdf"]
+    formatter.enabled = True
+    formatter.for_type(Figure, figure_pdf)
+    return True
 
 
 def _load_inline_backend() -> None:

@@ -215,7 +215,7 @@ class TransitionMatrixEditor:
         with self.player:
             from IPython.display import display
 
-            display(players.play(self.signal))
+            display(players.play(self.signal, label="melody sampled from the edited matrix"))
         timing["sound"] = time.perf_counter() - t0
         self.score.offer(self.file_name())
         timing["files"] = time.perf_counter() - t0

@@ -183,7 +183,8 @@ class MotifComposers:
             if self.scores[name].show(allp, alld, key="C"):
                 self.scores[name].offer()
             y = soundfont.render_melody(allp, alld, tempo=self.tempo)
-            self.sounds[name].value = players.play(y)._repr_html_()
+            self.sounds[name].value = players.play(
+                y, label=f"{name}: the motif and its continuation")._repr_html_()
 
     @property
     def widget(self) -> W.Widget:
