@@ -29,6 +29,7 @@ Accessibility (issue 16; tests/test_browser.py runs axe-core on every page):
   heatmaps use 256-entry colour maps, so nothing visible is lost; Part III's organ spectrograms are
   noise-like textures that plain RGBA PNG stores at up to 0.5 MB each: the page weight budget);
 - (HTML) the intro page links the PDF edition when `make pdf` has built it (:func:`link_pdf`);
+- (HTML) the live widgets' shared assets are written into ``_static/m2d-live/`` (:mod:`m2d.live`);
 - links in the light theme are a darker blue (#1461d0): the theme's #176de8 on the tinted
   backgrounds of the theorem, example and quote blocks had a contrast of 4.2:1, under WCAG AA's 4.5.
 """
@@ -275,6 +276,15 @@ def _link_pdf_after_build(app, exception) -> None:
     link_pdf(Path(app.outdir), Path(app.outdir).parent / "latex" / PDF_NAME)
 
 
+def _live_assets(app, exception) -> None:
+    """HTML builds: the live widgets' shared assets (the note bank), once for the book."""
+    if exception is not None or app.builder.name != "html":
+        return
+    from m2d import live
+
+    live.write_assets(app.outdir)
+
+
 def setup(app):
     # early: html-page-context stops at the first handler that returns a template name
     app.connect("html-page-context", _dedupe_scripts, priority=10)
@@ -286,6 +296,7 @@ def setup(app):
     app.connect("doctree-resolved", _drop_thebe_nodes, priority=900)  # after sphinx-thebe's
     app.connect("build-finished", _palette_images)
     app.connect("build-finished", _link_pdf_after_build)
+    app.connect("build-finished", _live_assets)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

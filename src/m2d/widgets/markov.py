@@ -391,6 +391,37 @@ def editor_static(preset_names=None, seeds=(1, 2, 3, 4), length: int = 24, tempo
                                title="Transition-matrix editor (static version: presets x seeds)")
 
 
+def editor_live(preset: str = "Bach-fitted", seed: int = 7, length: int = 32, start: str = "C",
+                tempo: int = 132):
+    """The editor's live mode for the HTML book, beside :func:`editor_static`: the same controls
+    computed in the reader's browser (src/m2d/js/markov_editor.js, a port of
+    :func:`m2d.stochastic.normalize_rows`, :attr:`m2d.markov.MarkovChain.stationary`,
+    ``entropy_rate``, ``sample`` and :func:`m2d.pitch.pcs_to_midi`), so any entry can be edited,
+    not only the presets; the melody plays through the note bank of :mod:`m2d.live`.
+
+    Notebook: notebooks/01_markov.ipynb
+    Returns:
+        widget (IPython.display.HTML)
+    Raises:
+        ValueError: an unknown preset or start note, or a setting outside the editor's ranges
+    """
+    from IPython.display import HTML
+
+    from m2d import checks, live
+
+    matrices = presets()
+    if preset not in matrices:
+        raise ValueError(f"preset must be one of {list(matrices)}, got {preset!r}")
+    if start not in NAMES:
+        raise ValueError(f"start must be a note name {list(NAMES)}, got {start!r}")
+    config = {"presets": {k: np.asarray(v, dtype=float).tolist() for k, v in matrices.items()},
+              "preset": preset, "seed": checks.integer("seed", seed, low=0, high=2**31 - 1),
+              "length": checks.integer("length", length, low=8, high=128), "start": start,
+              "tempo": checks.integer("tempo", tempo, low=60, high=240)}
+    return HTML(live.widget_html("markov.editor", config, ["live_common", "markov_editor"],
+                                 title="Transition-matrix editor, live in this page"))
+
+
 def explorer_static(preset_names=("Illiac-style", "stepwise", "Bach-fitted"),
                     ns=(0, 1, 2, 3, 5, 8, 13, 21), start: str = "C"):
     """The P^n explorer's static counterpart: its picture for every (chain, n), precomputed by
