@@ -244,3 +244,35 @@ def test_model_script_carries_the_bytes(tmp_path, lstm_graph):
     assert path.stat().st_mtime_ns == mtime  # unchanged: not rewritten
     with pytest.raises(ValueError, match="lower-case"):
         export.model_script("../evil", blob)
+
+
+def test_live_explorer_html(tmp_path, transformer_graph, monkeypatch):
+    """The attention explorer's live mode: the model script is written beside the book, the page
+    part names it and the shared runtime but loads neither (no <script src>: both are inserted on
+    the reader's first press), and the typed melody's first value is checked like parse_melody."""
+    import json
+
+    from m2d.widgets import attention
+
+    model, blob = transformer_graph
+    monkeypatch.setattr(export, "onnx_bytes", lambda m, name=None: blob)
+    html = attention.explorer_live_html(model, tmp_path / "models", text="C4 E4 G4")
+    (script,) = (tmp_path / "models").glob("music-transformer-*.js")
+    cfg = json.loads(re.search(r"<script type='application/json' class='m2d-live-config'>(.*?)</script>",
+                               html).group(1))
+    assert cfg["model"] == f"models/{script.name}" and cfg["runtime"] == "ort/ort-live.js"
+    assert (cfg["layers"], cfg["heads"], cfg["inputs"]) == (2, 2, ["tokens", "durs", "onsets"])
+    assert not re.search(r"<script[^>]*\ssrc=", html) and "%(id)s" not in html
+    assert "aria-label" in html and "type='checkbox'" in html
+    with pytest.raises(ValueError, match="not a note name"):
+        attention.explorer_live_html(model, tmp_path, text="C4 H4")
+    with pytest.raises(TypeError, match="MusicTransformer"):
+        attention.explorer_live_html(_lstm(), tmp_path)
+    monkeypatch.delenv("M2D_LIVE_DIR", raising=False)
+    monkeypatch.delenv("M2D_HTML_BUILD", raising=False)
+    assert attention.live_directory() is None  # a notebook outside the book build: no live mode
+    monkeypatch.setenv("M2D_HTML_BUILD", "1")
+    (tmp_path / "book" / "notebooks").mkdir(parents=True)
+    (tmp_path / "book" / "_config.yml").write_text("title: t\n")
+    monkeypatch.chdir(tmp_path / "book" / "notebooks")
+    assert attention.live_directory() == (tmp_path / "book" / "_vendor" / "models").resolve()

@@ -8,9 +8,12 @@ Notebook: notebooks/02_attention.ipynb, notebooks/04_examples.ipynb
 
 from __future__ import annotations
 
+import html
+import os
 import re
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import ipywidgets as W
 import numpy as np
@@ -417,16 +420,118 @@ class AttentionExplorer:
         display(self.widget)
 
 
+#: Where the HTML book serves the shared ONNX Runtime Web script (tools/vendor_js.py writes it into
+#: ``_vendor/ort/``; Sphinx copies ``_vendor`` to the site's root) and the model scripts.
+LIVE_RUNTIME = "ort/ort-live.js"
+LIVE_MODELS = "models"
+#: Notes of the continuation the live mode samples.
+LIVE_CONTINUATION = 8
+_LIVE_JS = Path(__file__).resolve().parent.parent / "js" / "attention_live.js"
+
+
+def live_directory() -> Path | None:
+    """Where the book build wants the model scripts: ``$M2D_LIVE_DIR``, or, while the HTML book is
+    built (``M2D_HTML_BUILD``), ``_vendor/models`` of the book that contains the working directory
+    (the folder with ``_config.yml``); None otherwise (no live mode: a plain Jupyter notebook has the
+    live ipywidget)."""
+    if os.environ.get("M2D_LIVE_DIR"):
+        return Path(os.environ["M2D_LIVE_DIR"])
+    if not os.environ.get("M2D_HTML_BUILD"):
+        return None
+    here = Path.cwd().resolve()
+    for d in (here, *here.parents):
+        if (d / "_config.yml").exists():
+            return d / "_vendor" / LIVE_MODELS
+    return None
+
+
+def explorer_live_html(model, directory: Path | str,
+                       text: str = "C4 E4 G4 E4 F4 D4 B3 D4 C4 E4 G4 E4 F4 D4 B3 C4") -> str:
+    """The attention explorer's live mode for the HTML book: a switch that, on its first press, loads
+    ONNX Runtime Web (``ort/ort-live.js``, shared by the whole book) and the Transformer exported by
+    :func:`m2d.models.export.onnx_bytes` (a model script written into ``directory`` now, served at
+    ``models/<name>.js``), then runs the model in the page on the melody the reader types (the syntax
+    and messages of :func:`parse_melody`; quarter notes): every layer's and head's attention map
+    (canvases with accessible names), the next-note distribution after the melody and a continuation
+    sampled with a seeded generator (mulberry32, not numpy's: the same seed gives the same notes in
+    every browser, not those of :func:`m2d.models.melody_lm.sample_pitches`). Nothing is loaded
+    before the press; the script is ``src/m2d/js/attention_live.js``.
+
+    Notebook: notebooks/02_attention.ipynb
+    Args:
+        model (MusicTransformer): the chapter's trained Transformer
+        directory (Path or str): where the model script goes (see :func:`live_directory`)
+        text (str): the melody shown first
+    Returns:
+        html (str): one ``<div class="m2d-live">`` with its configuration and inline script
+    Raises:
+        TypeError: not a Transformer (see :func:`m2d.models.export.graph_spec`)
+        ValueError: a first melody :func:`parse_melody` refuses
+    """
+    import json
+
+    from m2d import cache
+    from m2d.models import export
+    from m2d.models.melody_lm import BOS
+    from m2d.models.transformer import MusicTransformer
+    from m2d.pitch import duration_class
+
+    if not isinstance(model, MusicTransformer):
+        raise TypeError(f"the live explorer runs a MusicTransformer, got {type(model).__name__}")
+    parse_melody(text)
+    spec = export.graph_spec(model)
+    name = f"music-transformer-{cache.cache_key(export.export_key(model))}"
+    export.write_model_script(directory, name, export.onnx_bytes(model, "music-transformer"))
+    pid = f"m2d-live-{name[-12:]}"
+    cfg = {"runtime": LIVE_RUNTIME, "model": f"{LIVE_MODELS}/{name}.js", "model_name": name,
+           "root": "../", "inputs": list(spec.inputs), "layers": model.cfg.n_layers,
+           "heads": model.cfg.n_heads, "bos": BOS, "quarter_class": 1 + int(duration_class(1.0)),
+           "max_notes": MAX_TYPED_NOTES, "continuation": LIVE_CONTINUATION}
+    script = _LIVE_JS.read_text().replace("%(id)s", pid)
+    label = "Attention explorer, live: the trained Transformer running in this page"
+    return (
+        f"<div class='m2d-live' id='{pid}' role='group' aria-label='{label}' data-live='off' "
+        "style='border:1px solid #ccc;border-radius:6px;padding:8px;margin:8px 0;"
+        "font-family:sans-serif;font-size:14px'>"
+        "<label style='font-weight:bold'><input type='checkbox' class='m2d-live-switch'> live: type "
+        "a melody and run the trained Transformer in this page (loads a 19 MB runtime once)</label> "
+        "<span class='m2d-live-status' aria-live='polite' style='color:#555'></span>"
+        "<div class='m2d-live-body' hidden>"
+        "<div style='display:flex;gap:12px;flex-wrap:wrap;align-items:center;margin:6px 0'>"
+        f"<label>melody <input type='text' class='m2d-live-text' size='56' "
+        f"value='{html.escape(text, quote=True)}'></label>"
+        "<label>seed <input type='number' class='m2d-live-seed' min='0' value='0' "
+        "style='width:6em'></label>"
+        "<span class='m2d-live-error' role='alert' style='color:#b00020'></span></div>"
+        "<div style='color:#555'>note names such as C4 D4 E4 G4 (quarter notes; a name without "
+        "octave takes the octave nearest the previous note). Maps: query (rows, start token first) "
+        "against key (columns), brighter = more weight, scaled per map.</div>"
+        "<div class='m2d-live-maps' style='display:grid;grid-template-columns:repeat("
+        f"{model.cfg.n_heads}, 150px);gap:8px;margin:6px 0'></div>"
+        "<figure style='margin:6px 0'><canvas class='m2d-live-dist' role='img' width='360' "
+        "height='140' aria-label='next-note distribution'></canvas>"
+        "<figcaption class='m2d-live-dist-text'></figcaption></figure>"
+        "<div class='m2d-live-continuation'></div></div>"
+        f"<script type='application/json' class='m2d-live-config'>{json.dumps(cfg)}</script>"
+        f"<script>{script}</script></div>")
+
+
 def explorer_static(model, melodies: Sequence, markov_P, melody_index: int = 0, query: int | None = None,
-                    layers: Sequence[int] | None = None, heads: Sequence[int] | None = None):
+                    layers: Sequence[int] | None = None, heads: Sequence[int] | None = None,
+                    live: Path | str | bool | None = None):
     """The explorer's static counterpart for the HTML book: its picture and "what the query sees"
     sound for every (layer, head), precomputed by driving a real :class:`AttentionExplorer` on one
     corpus melody and query, with the melody's score and its MIDI and MusicXML files (one melody:
-    the page stores the score once).
+    the page stores the score once); below it, while the book is built, the live mode
+    (:func:`explorer_live_html`: any typed melody, the model running in the page).
 
     Notebook: notebooks/02_attention.ipynb
+    Args:
+        live (Path, str, bool or None): directory of the model scripts; None: :func:`live_directory`
+            (the book build's ``_vendor/models``, else no live mode); False: no live mode
     Returns:
-        player (IPython.display.HTML): a frame player (see :mod:`m2d.static`)
+        player (m2d.static.FramePlayer): a frame player (see :mod:`m2d.static`), followed by the
+        live mode when there is one
     """
     from m2d import static
 
@@ -444,9 +549,14 @@ def explorer_static(model, melodies: Sequence, markov_P, melody_index: int = 0, 
 
     params = {"layer": layers, "head": heads}
     frames = static.render_frames(params, make)
-    return static.frame_player(params, frames, sliders=("layer", "head"),
-                               title=f"Attention explorer (static version: query {ex.query.value} of "
-                                     f"melody {ex.melody.label}; every layer x head)")
+    player = static.frame_player(params, frames, sliders=("layer", "head"),
+                                 title=f"Attention explorer (static version: query {ex.query.value} of "
+                                       f"melody {ex.melody.label}; every layer x head)")
+    directory = live_directory() if live is None or live is True else live
+    if directory in (None, False):
+        return player
+    return static.FramePlayer(player.html + explorer_live_html(model, directory), player.png,
+                              player.caption)
 
 
 class AttentionExample(WorkedExample):
