@@ -258,7 +258,7 @@ def test_live_explorer_html(tmp_path, transformer_graph, monkeypatch):
     monkeypatch.setattr(export, "onnx_bytes", lambda m, name=None: blob)
     html = attention.explorer_live_html(model, tmp_path / "models", text="C4 E4 G4")
     (script,) = (tmp_path / "models").glob("music-transformer-*.js")
-    cfg = json.loads(re.search(r"<script type='application/json' class='m2d-live-config'>(.*?)</script>",
+    cfg = json.loads(re.search(r"<script type='application/json' class='m2d-attn-live-config'>(.*?)</script>",
                                html).group(1))
     assert cfg["model"] == f"models/{script.name}" and cfg["runtime"] == "ort/ort-live.js"
     assert (cfg["layers"], cfg["heads"], cfg["inputs"]) == (2, 2, ["tokens", "durs", "onsets"])

@@ -4,19 +4,21 @@
  * book) and the model's script are inserted with <script src> (the only way a file:// page can read
  * bytes), a session is created, and from then on every edit of the melody runs the Transformer in
  * the page: every head's attention map, the next-note distribution and a sampled continuation.
- * State for tests and benchmarks: window.m2dLive["%(id)s"]. */
+ * State for tests and benchmarks: window.m2dLive.attention["%(id)s"] (m2dLive: the live widgets'
+ * shared namespace, see live_common.js). */
 (function () {
   "use strict";
   var root = document.getElementById("%(id)s");
-  var cfg = JSON.parse(root.querySelector("script.m2d-live-config").textContent);
-  var sw = root.querySelector(".m2d-live-switch"), body = root.querySelector(".m2d-live-body"),
-      text = root.querySelector(".m2d-live-text"), seedBox = root.querySelector(".m2d-live-seed"),
-      err = root.querySelector(".m2d-live-error"), status = root.querySelector(".m2d-live-status"),
-      maps = root.querySelector(".m2d-live-maps"), dist = root.querySelector(".m2d-live-dist"),
-      distText = root.querySelector(".m2d-live-dist-text"),
-      cont = root.querySelector(".m2d-live-continuation");
+  var cfg = JSON.parse(root.querySelector("script.m2d-attn-live-config").textContent);
+  var sw = root.querySelector(".m2d-attn-live-switch"), body = root.querySelector(".m2d-attn-live-body"),
+      text = root.querySelector(".m2d-attn-live-text"), seedBox = root.querySelector(".m2d-attn-live-seed"),
+      err = root.querySelector(".m2d-attn-live-error"), status = root.querySelector(".m2d-attn-live-status"),
+      maps = root.querySelector(".m2d-attn-live-maps"), dist = root.querySelector(".m2d-attn-live-dist"),
+      distText = root.querySelector(".m2d-attn-live-dist-text"),
+      cont = root.querySelector(".m2d-attn-live-continuation");
   var NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
-  var state = window.m2dLive = window.m2dLive || {};
+  var live = window.m2dLive = window.m2dLive || {};
+  var state = live.attention = live.attention || {};
   var me = state["%(id)s"] = {ready: false, updates: 0, timings: [], error: null};
   var session = null, busy = false, again = false;
 

@@ -463,7 +463,7 @@ def explorer_live_html(model, directory: Path | str,
         directory (Path or str): where the model script goes (see :func:`live_directory`)
         text (str): the melody shown first
     Returns:
-        html (str): one ``<div class="m2d-live">`` with its configuration and inline script
+        html (str): one ``<div class="m2d-attn-live">`` with its configuration and inline script
     Raises:
         TypeError: not a Transformer (see :func:`m2d.models.export.graph_spec`)
         ValueError: a first melody :func:`parse_melody` refuses
@@ -482,7 +482,7 @@ def explorer_live_html(model, directory: Path | str,
     spec = export.graph_spec(model)
     name = f"music-transformer-{cache.cache_key(export.export_key(model))}"
     export.write_model_script(directory, name, export.onnx_bytes(model, "music-transformer"))
-    pid = f"m2d-live-{name[-12:]}"
+    pid = f"m2d-attn-live-{name[-12:]}"
     cfg = {"runtime": LIVE_RUNTIME, "model": f"{LIVE_MODELS}/{name}.js", "model_name": name,
            "root": "../", "inputs": list(spec.inputs), "layers": model.cfg.n_layers,
            "heads": model.cfg.n_heads, "bos": BOS, "quarter_class": 1 + int(duration_class(1.0)),
@@ -490,29 +490,29 @@ def explorer_live_html(model, directory: Path | str,
     script = _LIVE_JS.read_text().replace("%(id)s", pid)
     label = "Attention explorer, live: the trained Transformer running in this page"
     return (
-        f"<div class='m2d-live' id='{pid}' role='group' aria-label='{label}' data-live='off' "
+        f"<div class='m2d-attn-live' id='{pid}' role='group' aria-label='{label}' data-live='off' "
         "style='border:1px solid #ccc;border-radius:6px;padding:8px;margin:8px 0;"
         "font-family:sans-serif;font-size:14px'>"
-        "<label style='font-weight:bold'><input type='checkbox' class='m2d-live-switch'> live: type "
+        "<label style='font-weight:bold'><input type='checkbox' class='m2d-attn-live-switch'> live: type "
         "a melody and run the trained Transformer in this page (loads a 19 MB runtime once)</label> "
-        "<span class='m2d-live-status' aria-live='polite' style='color:#555'></span>"
-        "<div class='m2d-live-body' hidden>"
+        "<span class='m2d-attn-live-status' aria-live='polite' style='color:#555'></span>"
+        "<div class='m2d-attn-live-body' hidden>"
         "<div style='display:flex;gap:12px;flex-wrap:wrap;align-items:center;margin:6px 0'>"
-        f"<label>melody <input type='text' class='m2d-live-text' size='56' "
+        f"<label>melody <input type='text' class='m2d-attn-live-text' size='56' "
         f"value='{html.escape(text, quote=True)}'></label>"
-        "<label>seed <input type='number' class='m2d-live-seed' min='0' value='0' "
+        "<label>seed <input type='number' class='m2d-attn-live-seed' min='0' value='0' "
         "style='width:6em'></label>"
-        "<span class='m2d-live-error' role='alert' style='color:#b00020'></span></div>"
+        "<span class='m2d-attn-live-error' role='alert' style='color:#b00020'></span></div>"
         "<div style='color:#555'>note names such as C4 D4 E4 G4 (quarter notes; a name without "
         "octave takes the octave nearest the previous note). Maps: query (rows, start token first) "
         "against key (columns), brighter = more weight, scaled per map.</div>"
-        "<div class='m2d-live-maps' style='display:grid;grid-template-columns:repeat("
+        "<div class='m2d-attn-live-maps' style='display:grid;grid-template-columns:repeat("
         f"{model.cfg.n_heads}, 150px);gap:8px;margin:6px 0'></div>"
-        "<figure style='margin:6px 0'><canvas class='m2d-live-dist' role='img' width='360' "
+        "<figure style='margin:6px 0'><canvas class='m2d-attn-live-dist' role='img' width='360' "
         "height='140' aria-label='next-note distribution'></canvas>"
-        "<figcaption class='m2d-live-dist-text'></figcaption></figure>"
-        "<div class='m2d-live-continuation'></div></div>"
-        f"<script type='application/json' class='m2d-live-config'>{json.dumps(cfg)}</script>"
+        "<figcaption class='m2d-attn-live-dist-text'></figcaption></figure>"
+        "<div class='m2d-attn-live-continuation'></div></div>"
+        f"<script type='application/json' class='m2d-attn-live-config'>{json.dumps(cfg)}</script>"
         f"<script>{script}</script></div>")
 
 
