@@ -11,8 +11,10 @@ Assets:
     ``notes.js``: the note bank, one sample per MIDI note 55..81 rendered by
     :func:`m2d.audio.synthesize` (the instrument of the precomputed melodies), 16-bit PCM. The page
     cuts each note to its length at the reader's tempo with the synthesizer's 30 ms release.
+    ``spectro.js``: the mel pseudo-inverse, for turning spectrograms into sound in the page
+    (``js/spectro.js``, a port of :func:`m2d.spectro.fast_mel_to_audio`).
 
-Notebook: notebooks/01_markov.ipynb
+Notebook: notebooks/01_markov.ipynb, notebooks/03_diffusion.ipynb
 """
 
 from __future__ import annotations
@@ -81,6 +83,40 @@ def note_bank_js(bank: np.ndarray | None = None, low: int = BANK_LOW, sr: int = 
             f"window.m2dLive.noteBankData = {json.dumps(data)};\n")
 
 
+def float32_b64(x: np.ndarray) -> str:
+    """Little-endian float32 bytes of ``x`` (C order) in base64: how a page receives an array."""
+    a = np.asarray(x, dtype="<f4")
+    if not np.all(np.isfinite(a)):
+        raise ValueError("x must be finite")
+    return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")
+
+
+def quantize_phase(phase: np.ndarray) -> bytes:
+    """Phase angles in [-pi, pi] as one byte each: k = floor((phi + pi) / 2pi * 256), clipped to
+    0..255 (error at most pi/256 after :func:`dequantize_phase`)."""
+    k = np.floor((np.asarray(phase, dtype=float) + np.pi) / (2 * np.pi) * 256)
+    return np.clip(k, 0, 255).astype(np.uint8).tobytes()
+
+
+def dequantize_phase(data: bytes, shape: tuple[int, int]) -> np.ndarray:
+    """The angles the page decodes from :func:`quantize_phase`'s bytes: (k + 1/2) / 256 * 2pi - pi."""
+    k = np.frombuffer(data, dtype=np.uint8).reshape(shape).astype(float)
+    return (k + 0.5) / 256 * 2 * np.pi - np.pi
+
+
+def spectro_js() -> str:
+    """The script ``spectro.js``: the mel pseudo-inverse (:func:`m2d.spectro.mel_pinv`, float32,
+    shape (N_FFT/2 + 1, N_MELS)) and the STFT settings, as ``window.m2dLive.spectroData``."""
+    from m2d import spectro
+
+    pinv = spectro.mel_pinv()
+    data = {"pinv": float32_b64(pinv), "bins": int(pinv.shape[0]), "mels": int(pinv.shape[1]),
+            "sr": audio.SR, "nFft": audio.N_FFT, "hop": audio.HOP,
+            "dbLo": spectro.DB_LO, "dbHi": spectro.DB_HI}
+    return ("window.m2dLive = window.m2dLive || {};\n"
+            f"window.m2dLive.spectroData = {json.dumps(data)};\n")
+
+
 def write_assets(html_root: str | Path) -> list[Path]:
     """Write the live widgets' shared assets into ``<html_root>/_static/m2d-live/`` (called at the
     end of every HTML build by tools/m2d_sphinx.py). Rewrites a file only when its content changed.
@@ -90,7 +126,7 @@ def write_assets(html_root: str | Path) -> list[Path]:
     """
     out = Path(html_root) / ASSET_DIR
     out.mkdir(parents=True, exist_ok=True)
-    files = {"notes.js": note_bank_js()}
+    files = {"notes.js": note_bank_js(), "spectro.js": spectro_js()}
     paths = []
     for name, text in files.items():
         path = out / name

@@ -17,6 +17,7 @@ Notebook: notebooks/03_diffusion.ipynb
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Sequence
 
@@ -27,6 +28,20 @@ from m2d import audio, spectro
 from m2d import diffusion as df
 from m2d.rng import as_generator, torch_seed
 from m2d.widgets._common import BlitFigure, WorkedExample, error_html, ok_html, strip_tags
+
+
+def clean_excerpt(melody, seconds: float = 3.0, tempo: float = 120.0) -> tuple[np.ndarray, np.ndarray]:
+    """What the explorer noises: the excerpt's log-mel spectrogram x_0 in model units
+    (:func:`m2d.spectro.db_to_unit`) and its STFT phase (:func:`m2d.spectro.stft_phase`), with which
+    any x_t is turned back into sound.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Returns:
+        x0 (np.ndarray): shape (N_MELS, frames), in [-1, 1]
+        phase (np.ndarray): shape (N_FFT/2 + 1, frames)
+    """
+    y, s_db = spectro.excerpt(melody, seconds, tempo)
+    return spectro.db_to_unit(s_db), spectro.stft_phase(y)
 
 
 class NoiseScheduleExplorer:
@@ -98,10 +113,9 @@ class NoiseScheduleExplorer:
     def _prepare(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Clean spectrogram x_0 (model units), STFT phase and fixed noise of melody i (cached)."""
         if i not in self._prepared:
-            y, s_db = spectro.excerpt(self._melodies[i], self._seconds, self._tempo)
-            x0 = spectro.db_to_unit(s_db)
+            x0, phase = clean_excerpt(self._melodies[i], self._seconds, self._tempo)
             eps = np.random.default_rng(self._seed).standard_normal(x0.shape)
-            self._prepared[i] = (x0, spectro.stft_phase(y), eps)
+            self._prepared[i] = (x0, phase, eps)
         return self._prepared[i]
 
     # -- validation ---------------------------------------------------------------------------------
@@ -237,6 +251,36 @@ def explorer_static(melodies: Sequence, ts: Sequence[int] = (0, 25, 100, 200, 30
     params = {"schedule": ["linear", "cosine"], "t": list(ts)}
     return static.frame_player(params, static.render_frames(params, make), sliders=("t",),
                                title="Noise-schedule explorer (static version: schedule x t, T = 1000)")
+
+
+def explorer_live(melody, seconds: float = 3.0, tempo: float = 120.0):
+    """The noise-schedule explorer's live mode for the HTML book, beside :func:`explorer_static`:
+    any schedule (linear with any beta_1 <= beta_T in (0, 1), or cosine), any T and t, computed in the
+    reader's browser (src/m2d/js/schedule_explorer.js: the schedules, alpha_bar and q_sample of
+    Theorem 21.4, with eps drawn in the page from a seed the reader sets) and played through the
+    fast inversion with the clean phase (src/m2d/js/spectro.js).
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        melody (Melody): the excerpt's melody (as the static explorer's first)
+        seconds, tempo (float): the excerpt (:func:`clean_excerpt`)
+    Returns:
+        widget (IPython.display.HTML)
+    """
+    import matplotlib
+    from IPython.display import HTML
+
+    from m2d import live
+
+    x0, phase = clean_excerpt(melody, seconds, tempo)
+    lut = np.round(matplotlib.colormaps["magma"](np.linspace(0, 1, 256))[:, :3] * 255).astype(int)
+    config = {"x0": live.float32_b64(x0), "mels": int(x0.shape[0]), "frames": int(x0.shape[1]),
+              "phase": base64.b64encode(live.quantize_phase(phase)).decode("ascii"),
+              "bins": int(phase.shape[0]), "lut": lut.ravel().tolist(),
+              "seconds": x0.shape[1] * audio.HOP / audio.SR}
+    return HTML(live.widget_html("diffusion.explorer", config,
+                                 ["live_common", "spectro", "schedule_explorer"],
+                                 title="Noise-schedule explorer, live in this page"))
 
 
 class PixelDiffusionExample(WorkedExample):
