@@ -276,3 +276,28 @@ def test_live_explorer_html(tmp_path, transformer_graph, monkeypatch):
     (tmp_path / "book" / "_config.yml").write_text("title: t\n")
     monkeypatch.chdir(tmp_path / "book" / "notebooks")
     assert attention.live_directory() == (tmp_path / "book" / "_vendor" / "models").resolve()
+
+
+def test_explorer_static_carries_the_live_mode(bach_split, tmp_path, transformer_graph, monkeypatch):
+    """The live mode sits inside the frame player, after the player's own data and script (which
+    finds its data as the first JSON script), and the player switches frames only for its own
+    controls; without a directory (a notebook outside the book build) there is no live mode."""
+    from m2d import ngram
+    from m2d.widgets import attention
+
+    model, blob = transformer_graph
+    monkeypatch.setattr(export, "onnx_bytes", lambda m, name=None: blob)
+    P = ngram.fit_transition_matrix(bach_split["train"], smoothing=0.1)
+    page = attention.explorer_static(model, bach_split["test"][:2], P, query=5, layers=[0], heads=[0],
+                                     live=tmp_path / "models").data
+    player = page.index("class='m2d-frames'")
+    data = page.index("<script type='application/json'>", player)
+    live = page.index("class='m2d-attn-live'")
+    assert player < data < live < page.rindex("</div>")
+    assert "e.target.dataset.param !== undefined" in page
+    assert list((tmp_path / "models").glob("*.js"))
+    monkeypatch.delenv("M2D_LIVE_DIR", raising=False)
+    monkeypatch.delenv("M2D_HTML_BUILD", raising=False)
+    plain = attention.explorer_static(model, bach_split["test"][:2], P, query=5, layers=[0],
+                                      heads=[0]).data
+    assert "m2d-attn-live" not in plain and "m2d-frames" in plain

@@ -191,7 +191,9 @@ _JS = """
       return v;
     }).join("|");
   }
-  root.addEventListener("input", show);
+  root.addEventListener("input", function (e) {  // the player's own controls, not an extra part's
+    if (e.target.dataset && e.target.dataset.param !== undefined) show();
+  });
   show();
 })();
 """
@@ -244,7 +246,7 @@ def _check_grid(params: dict[str, Sequence], frames: dict[tuple, Frame],
 
 
 def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], title: str = "",
-                      sliders: Sequence[str] = ()) -> str:
+                      sliders: Sequence[str] = (), extra: str = "") -> str:
     """HTML of a self-contained frame player.
 
     Accessible: the player is a named group (``title``), its controls are labelled native sliders
@@ -261,6 +263,9 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
         frames (dict): tuple of values (in ``params`` order) -> Frame, for every grid point
         title (str): heading shown above the controls
         sliders (sequence of str): parameters drawn as range sliders
+        extra (str): HTML placed inside the player after the frames, e.g. a live mode
+            (:func:`m2d.widgets.attention.explorer_live_html`); only ``data-param`` controls switch
+            frames
     Returns:
         html (str): one ``<div class="m2d-frames">`` with its data and inline script
     Raises:
@@ -351,6 +356,7 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
         f"{sheet}"
         f"<script type='application/json'>{safe_blob}</script>"
         f"<script>{script}</script>"
+        f"{extra}"  # after the player's data, which its script finds as the first JSON script
         "</div>"
     )
 
@@ -382,8 +388,8 @@ class FramePlayer:
 
 
 def frame_player(params: dict[str, Sequence], frames: dict[tuple, Frame], title: str = "",
-                 sliders: Sequence[str] = ()) -> FramePlayer:
+                 sliders: Sequence[str] = (), extra: str = "") -> FramePlayer:
     """:func:`frame_player_html` wrapped for display in a notebook (a :class:`FramePlayer`)."""
-    html_text = frame_player_html(params, frames, title, sliders)
+    html_text = frame_player_html(params, frames, title, sliders, extra)
     first = frames[next(iter(itertools.product(*params.values())))]
     return FramePlayer(html_text, first.image, first.caption)

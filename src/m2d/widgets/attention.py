@@ -530,8 +530,8 @@ def explorer_static(model, melodies: Sequence, markov_P, melody_index: int = 0, 
         live (Path, str, bool or None): directory of the model scripts; None: :func:`live_directory`
             (the book build's ``_vendor/models``, else no live mode); False: no live mode
     Returns:
-        player (m2d.static.FramePlayer): a frame player (see :mod:`m2d.static`), followed by the
-        live mode when there is one
+        player (m2d.static.FramePlayer): a frame player (see :mod:`m2d.static`) with the live mode
+        after its frames when there is one
     """
     from m2d import static
 
@@ -549,14 +549,11 @@ def explorer_static(model, melodies: Sequence, markov_P, melody_index: int = 0, 
 
     params = {"layer": layers, "head": heads}
     frames = static.render_frames(params, make)
-    player = static.frame_player(params, frames, sliders=("layer", "head"),
-                                 title=f"Attention explorer (static version: query {ex.query.value} of "
-                                       f"melody {ex.melody.label}; every layer x head)")
     directory = live_directory() if live is None or live is True else live
-    if directory in (None, False):
-        return player
-    return static.FramePlayer(player.html + explorer_live_html(model, directory), player.png,
-                              player.caption)
+    extra = "" if directory in (None, False) else explorer_live_html(model, directory)
+    return static.frame_player(params, frames, sliders=("layer", "head"), extra=extra,
+                               title=f"Attention explorer (static version: query {ex.query.value} of "
+                                     f"melody {ex.melody.label}; every layer x head)")
 
 
 class AttentionExample(WorkedExample):
