@@ -1,0 +1,327 @@
+"""The Chinese edition's bookkeeping (issue 17): which English text each translated piece translates.
+
+Every page of the book has a counterpart under ``zh/`` (``zh/book/intro.md`` for ``book/intro.md``,
+``zh/notebooks/01_markov.ipynb`` for ``notebooks/01_markov.ipynb``). A translation is recorded per
+*piece* with the SHA-256 of the English text it translates:
+
+- notebooks: per markdown cell, keyed by the cell id (the English and Chinese notebooks have the
+  same cells in the same order; code cells are identical, so the build reuses the English execution
+  cache), in the cell's metadata ``{"translation": {"source_sha256": ..., "status": "done"}}``;
+- Markdown pages: per section (the text from one heading to the next), keyed by the section's
+  heading path, in a comment line before the section:
+  ``<!-- translation: section 3 "## How to read and run this book" sha256=... -->``.
+
+When an English piece changes, its hash no longer matches and ``check`` (run by
+tests/test_translation.py) names the page, the piece and its heading: translate it again, then
+``stamp`` it. Usage:
+
+    python tools/translation.py skeleton PAGE        # zh/PAGE from PAGE, English text, status todo
+    python tools/translation.py apply ZH MAPPING.json # {piece key: Chinese text}: write and stamp
+    python tools/translation.py stamp ZH KEY...       # record the current English hash of pieces
+    python tools/translation.py check [PAGE]         # every problem, one per line (exit 1 if any)
+    python tools/translation.py status               # per page: pieces done / total
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LANG = "zh"
+_MARK = re.compile(r'^<!-- translation: section (\d+) "(.*)" sha256=([0-9a-f]{64}|todo) -->$', re.M)
+_HEADING = re.compile(r"^(#{1,6}) ", re.M)
+_FENCE = re.compile(r"^(```|~~~|:::)")
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+
+
+def counterpart(page: Path) -> Path:
+    """zh/<page> for an English page (relative to the repository root)."""
+    return ROOT / LANG / Path(page).resolve().relative_to(ROOT)
+
+
+def english_pages() -> list[Path]:
+    """Every page of the English book (_toc.yml), as files."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    names = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    out = []
+    for n in names:
+        for ext in (".md", ".ipynb"):
+            if (ROOT / (n + ext)).exists():
+                out.append(ROOT / (n + ext))
+    return out
+
+
+# -- Markdown pages: sections --------------------------------------------------------------------
+def md_sections(text: str) -> list[tuple[str, str]]:
+    """Split Markdown into (heading line, section text) at headings outside code fences; the text
+    before the first heading is section 0 with heading ""."""
+    lines = text.splitlines(keepends=True)
+    sections: list[tuple[str, list[str]]] = [("", [])]
+    fence = None
+    for line in lines:
+        m = _FENCE.match(line.strip())
+        if m:
+            fence = None if fence == m.group(1) else (fence or m.group(1))
+        if fence is None and _HEADING.match(line) and not m:
+            sections.append((line.strip(), [line]))
+        else:
+            sections[-1][1].append(line)
+    return [(h, "".join(body)) for h, body in sections if h or "".join(body).strip()]
+
+
+def zh_md_sections(text: str) -> dict[int, tuple[str, str, str]]:
+    """The translated page's sections: index -> (English heading, recorded sha256, Chinese text)."""
+    marks = list(_MARK.finditer(text))
+    out = {}
+    for k, m in enumerate(marks):
+        end = marks[k + 1].start() if k + 1 < len(marks) else len(text)
+        out[int(m.group(1))] = (m.group(2), m.group(3), text[m.end():end].strip("\n"))
+    return out
+
+
+def write_md(en: Path, zh: Path, pieces: dict[int, tuple[str, str]]) -> None:
+    """Write zh from pieces {index: (sha or 'todo', text)} in the English section order."""
+    parts = []
+    for i, (heading, body) in enumerate(md_sections(en.read_text(encoding="utf-8"))):
+        h, text = pieces.get(i, ("todo", body))
+        parts.append(f'<!-- translation: section {i} "{heading}" sha256={h} -->\n{text.strip(chr(10))}\n')
+    zh.parent.mkdir(parents=True, exist_ok=True)
+    zh.write_text("\n".join(parts), encoding="utf-8")
+
+
+# -- notebooks: markdown cells --------------------------------------------------------------------
+def _nb(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _write_nb(path: Path, nb: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _src(cell: dict) -> str:
+    s = cell["source"]
+    return "".join(s) if isinstance(s, list) else s
+
+
+def _heading_of(cells: list[dict], i: int) -> str:
+    for c in reversed(cells[: i + 1]):
+        if c["cell_type"] == "markdown":
+            hs = [ln for ln in _src(c).splitlines() if _HEADING.match(ln)]
+            if hs:
+                return hs[-1].strip()
+    return "(top of page)"
+
+
+# -- structure: what a translation must carry over unchanged -------------------------------------
+_STRUCTURE = {
+    "directive": re.compile(r"^\s*(?:```+|:::+)\{([\w:-]+)\}", re.M),
+    "option": re.compile(r"^[ \t]*:(label|class|nonumber|name):[ \t]*(\S*)", re.M),
+    "target": re.compile(r"^\((\S+)\)=\s*$", re.M),
+    "role": re.compile(r"\{(prf:ref|numref|ref|doc|eq|cite|cite:p|cite:t|glue:text|glue:)\}"
+                       r"`(?:[^`<]*<)?([^`>]+)>?`"),
+    "link": re.compile(r"\]\(([^)\s]+)\)"),
+    "display math": re.compile(r"^\s*\$\$", re.M),
+    "heading level": re.compile(r"^(#{1,6}) ", re.M),
+}
+
+
+def structure(text: str) -> dict[str, list]:
+    """What must be identical in a translation: directives (with their labels and options), link
+    targets and cross-reference targets ({prf:ref}, {glue:text}, {cite}, ...), display math blocks
+    and the heading levels, each as a sorted list."""
+    out = {}
+    for name, rx in _STRUCTURE.items():
+        found = rx.findall(text)
+        out[name] = sorted(map(str, found))
+    inline = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
+    out["inline math"] = sorted(m.strip() for m in re.findall(r"(?<![\\$])\$([^$\n]+?)\$", inline))
+    return out
+
+
+def structure_problems(where: str, en_text: str, zh_text: str) -> list[str]:
+    e, z = structure(en_text), structure(zh_text)
+    return [f"{where}: {k} differ: English {e[k]} vs Chinese {z[k]}"[:400] for k in e if e[k] != z[k]]
+
+
+# -- commands ----------------------------------------------------------------------------------
+def skeleton(page: Path) -> Path:
+    """zh/<page> in the English page's shape: new pieces carry the English text with status todo;
+    pieces already translated (same cell id, or same section heading) are kept as they are, so this
+    also re-syncs the structure after cells or sections were added, removed or moved in English.
+    Code cells are copied from English."""
+    page = Path(page).resolve()
+    zh = counterpart(page)
+    if page.suffix == ".md":
+        old = zh_md_sections(zh.read_text(encoding="utf-8")) if zh.exists() else {}
+        by_heading = {h: (s, t) for h, s, t in old.values()}
+        pieces = {}
+        for i, (heading, _) in enumerate(md_sections(page.read_text(encoding="utf-8"))):
+            if heading in by_heading and by_heading[heading][0] != "todo":
+                pieces[i] = by_heading[heading]
+        write_md(page, zh, pieces)
+        return zh
+    nb = _nb(page)
+    old_cells = {c.get("id"): c for c in _nb(zh)["cells"]} if zh.exists() else {}
+    for k, c in enumerate(nb["cells"]):
+        if c["cell_type"] != "markdown":
+            continue
+        prev = old_cells.get(c.get("id"))
+        if prev is not None and prev["cell_type"] == "markdown" and \
+                prev.get("metadata", {}).get("translation", {}).get("status") == "done":
+            nb["cells"][k] = prev
+        else:
+            c.setdefault("metadata", {})["translation"] = {"source_sha256": sha(_src(c)), "status": "todo"}
+    _write_nb(zh, nb)
+    return zh
+
+
+def apply(zh: Path, mapping: dict[str, str]) -> list[str]:
+    """Write Chinese text for pieces (cell ids, or section indices of a Markdown page) and record
+    the current English hash of each. Returns the keys written.
+
+    Raises:
+        KeyError: a key that is not a piece of the page
+    """
+    zh = Path(zh).resolve()
+    en = ROOT / zh.relative_to(ROOT / LANG)
+    if zh.suffix == ".md":
+        sections = md_sections(en.read_text(encoding="utf-8"))
+        have = zh_md_sections(zh.read_text(encoding="utf-8")) if zh.exists() else {}
+        pieces = {i: (h, t) for i, (_, h, t) in have.items()}
+        for key, text in mapping.items():
+            i = int(key)
+            if not 0 <= i < len(sections):
+                raise KeyError(f"{zh.name}: no section {key} (0..{len(sections) - 1})")
+            pieces[i] = (sha(sections[i][1]), text)
+        write_md(en, zh, pieces)
+        return list(mapping)
+    en_cells = {c.get("id"): c for c in _nb(en)["cells"]}
+    nb = _nb(zh)
+    by_id = {c.get("id"): c for c in nb["cells"]}
+    for key, text in mapping.items():
+        if key not in by_id or by_id[key]["cell_type"] != "markdown":
+            raise KeyError(f"{zh.name}: no markdown cell {key!r}")
+        cell = by_id[key]
+        cell["source"] = text.strip("\n").splitlines(keepends=True)
+        cell["metadata"]["translation"] = {"source_sha256": sha(_src(en_cells[key])), "status": "done"}
+    _write_nb(zh, nb)
+    return list(mapping)
+
+
+def stamp(zh: Path, keys: list[str]) -> None:
+    """Record that pieces are up to date with the English text as it is now (after updating them)."""
+    zh = Path(zh).resolve()
+    if zh.suffix == ".md":
+        have = zh_md_sections(zh.read_text(encoding="utf-8"))
+        apply(zh, {k: have[int(k)][2] for k in keys})
+    else:
+        by_id = {c.get("id"): c for c in _nb(zh)["cells"]}
+        apply(zh, {k: _src(by_id[k]) for k in keys})
+
+
+def check(root: Path = ROOT) -> list[str]:
+    """Every way the Chinese edition is behind or out of shape, one message per problem."""
+    problems = []
+    for en in english_pages():
+        rel = en.relative_to(ROOT)
+        zh = root / LANG / rel
+        if not zh.exists():
+            problems.append(f"{rel}: no translation ({LANG}/{rel}); run `python tools/translation.py "
+                            f"skeleton {rel}`")
+            continue
+        if en.suffix == ".md":
+            sections = md_sections(en.read_text(encoding="utf-8"))
+            have = zh_md_sections(zh.read_text(encoding="utf-8"))
+            for i, (heading, body) in enumerate(sections):
+                if i not in have:
+                    problems.append(f"{rel}: section {i} {heading or '(top)'} is missing")
+                elif have[i][1] == "todo":
+                    problems.append(f"{rel}: section {i} {heading or '(top)'} is not translated yet")
+                elif have[i][1] != sha(body):
+                    problems.append(f"{rel}: section {i} {heading or '(top)'} changed in English "
+                                    "after its translation: update it, then `stamp`")
+                else:
+                    problems += structure_problems(f"{rel}: section {i}", body, have[i][2])
+            extra = sorted(set(have) - set(range(len(sections))))
+            if extra:
+                problems.append(f"{rel}: sections {extra} no longer exist in English")
+            continue
+        en_cells, zh_cells = _nb(en)["cells"], _nb(zh)["cells"]
+        shape = [[(c.get("id"), c["cell_type"]) for c in cells] for cells in (en_cells, zh_cells)]
+        if shape[0] != shape[1]:
+            problems.append(f"{rel}: the cells differ from the English notebook's (ids, types or order)")
+            continue
+        for i, (e, z) in enumerate(zip(en_cells, zh_cells, strict=True)):
+            if e["cell_type"] == "code":
+                if _src(e) != _src(z) or e.get("metadata", {}) != z.get("metadata", {}):
+                    problems.append(f"{rel}: code cell {e.get('id')} differs from the English one")
+                continue
+            if e["cell_type"] != "markdown":
+                continue
+            rec = z.get("metadata", {}).get("translation", {})
+            where = f"{rel}: cell {e.get('id')} under {_heading_of(en_cells, i)}"
+            if rec.get("status") != "done":
+                problems.append(f"{where} is not translated yet")
+            elif rec.get("source_sha256") != sha(_src(e)):
+                problems.append(f"{where} changed in English after its translation: update it, then "
+                                f"`python tools/translation.py stamp {LANG}/{rel} {e.get('id')}`")
+            else:
+                problems += structure_problems(where, _src(e), _src(z))
+    return problems
+
+
+def status() -> list[str]:
+    out = []
+    for en in english_pages():
+        rel = en.relative_to(ROOT)
+        zh = ROOT / LANG / rel
+        if not zh.exists():
+            out.append(f"{rel}: -")
+            continue
+        if en.suffix == ".md":
+            have = zh_md_sections(zh.read_text(encoding="utf-8"))
+            done = sum(1 for _, h, _ in have.values() if h != "todo")
+            out.append(f"{rel}: {done}/{len(md_sections(en.read_text(encoding='utf-8')))} sections")
+        else:
+            cells = [c for c in _nb(zh)["cells"] if c["cell_type"] == "markdown"]
+            done = sum(c.get("metadata", {}).get("translation", {}).get("status") == "done" for c in cells)
+            out.append(f"{rel}: {done}/{len(cells)} markdown cells")
+    return out
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__)
+        return 2
+    cmd, args = argv[0], argv[1:]
+    if cmd == "skeleton":
+        for a in args:
+            print(skeleton(ROOT / a).relative_to(ROOT))
+    elif cmd == "apply":
+        print(", ".join(apply(ROOT / args[0], json.loads(Path(args[1]).read_text(encoding="utf-8")))))
+    elif cmd == "stamp":
+        stamp(ROOT / args[0], args[1:])
+    elif cmd == "check":
+        problems = check()
+        print("\n".join(problems) or "the Chinese edition is in step with the English one")
+        return 1 if problems else 0
+    elif cmd == "status":
+        print("\n".join(status()))
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
