@@ -20,6 +20,7 @@ tests/test_translation.py) names the page, the piece and its heading: translate 
     python tools/translation.py stamp ZH KEY...       # record the current English hash of pieces
     python tools/translation.py check [PAGE]         # every problem, one per line (exit 1 if any)
     python tools/translation.py status               # per page: pieces done / total
+    python tools/translation.py config               # _build/zh/_config.yml for the zh build
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def english_pages() -> list[Path]:
 # -- Markdown pages: sections --------------------------------------------------------------------
 def md_sections(text: str) -> list[tuple[str, str]]:
     """Split Markdown into (heading line, section text) at headings outside code fences; the text
-    before the first heading is section 0 with heading ""."""
+    before the first heading is section 0 with heading "" (dropped when it is only front matter)."""
     lines = text.splitlines(keepends=True)
     sections: list[tuple[str, list[str]]] = [("", [])]
     fence = None
@@ -75,7 +76,7 @@ def md_sections(text: str) -> list[tuple[str, str]]:
             sections.append((line.strip(), [line]))
         else:
             sections[-1][1].append(line)
-    return [(h, "".join(body)) for h, body in sections if h or "".join(body).strip()]
+    return [(h, "".join(body)) for h, body in sections if h or front_matter("".join(body))[1].strip()]
 
 
 def zh_md_sections(text: str) -> dict[int, tuple[str, str, str]]:
@@ -88,11 +89,25 @@ def zh_md_sections(text: str) -> dict[int, tuple[str, str, str]]:
     return out
 
 
+def front_matter(text: str) -> tuple[str, str]:
+    """(YAML front matter with its --- lines, the rest): a MyST notebook's header (kernel, jupytext)
+    is not prose; the Chinese page carries the English one, first in the file."""
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 4)
+        if end > 0:
+            return text[: end + 5], text[end + 5:]
+    return "", text
+
+
 def write_md(en: Path, zh: Path, pieces: dict[int, tuple[str, str]]) -> None:
-    """Write zh from pieces {index: (sha or 'todo', text)} in the English section order."""
-    parts = []
-    for i, (heading, body) in enumerate(md_sections(en.read_text(encoding="utf-8"))):
+    """Write zh from pieces {index: (sha or 'todo', text)} in the English section order (after the
+    English page's front matter, if it has one)."""
+    en_text = en.read_text(encoding="utf-8")
+    head = front_matter(en_text)[0]
+    parts = [head] if head else []
+    for i, (heading, body) in enumerate(md_sections(en_text)):
         h, text = pieces.get(i, ("todo", body))
+        text = front_matter(text)[1] if i == 0 else text
         parts.append(f'<!-- translation: section {i} "{heading}" sha256={h} -->\n{text.strip(chr(10))}\n')
     zh.parent.mkdir(parents=True, exist_ok=True)
     zh.write_text("\n".join(parts), encoding="utf-8")
@@ -131,6 +146,7 @@ _STRUCTURE = {
                        r"`(?:[^`<]*<)?([^`>]+)>?`"),
     "link": re.compile(r"\]\(([^)\s]+)\)"),
     "display math": re.compile(r"^\s*\$\$", re.M),
+    "code cell": re.compile(r"^```\{code-cell\}.*?^```", re.M | re.S),
     "heading level": re.compile(r"^(#{1,6}) ", re.M),
 }
 
@@ -251,7 +267,7 @@ def check(root: Path = ROOT) -> list[str]:
                     problems.append(f"{rel}: section {i} {heading or '(top)'} changed in English "
                                     "after its translation: update it, then `stamp`")
                 else:
-                    problems += structure_problems(f"{rel}: section {i}", body, have[i][2])
+                    problems += structure_problems(f"{rel}: section {i}", front_matter(body)[1], have[i][2])
             extra = sorted(set(have) - set(range(len(sections))))
             if extra:
                 problems.append(f"{rel}: sections {extra} no longer exist in English")
@@ -299,6 +315,44 @@ def status() -> list[str]:
     return out
 
 
+#: the zh build's output (Jupyter Book writes <this>/_build/html; `make book` copies it to
+#: _build/html/zh/, so every Chinese page sits at the English page's path under zh/)
+ZH_OUT = ROOT / "_build" / "zh"
+
+
+def zh_config() -> Path:
+    """Write the Chinese edition's Jupyter Book configuration, derived from ``_config.yml`` so the
+    two cannot drift: the same Sphinx settings with the source folder ``zh/`` (paths made absolute),
+    Chinese language and title, the English build's execution cache (the notebooks' code cells are
+    identical, so every chapter is found executed there), and the JavaScript the English build
+    vendors at the HTML root (one level up from ``zh/``) instead of a second copy.
+
+    Returns:
+        path (Path): ``_build/zh/_config.yml``
+    """
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    cfg["title"] = "从马尔可夫到扩散"
+    cfg["exclude_patterns"] = [".*", "**/.ipynb_checkpoints", "_build"]
+    cfg["execute"]["cache"] = str(ROOT / "_build" / ".jupyter_cache")
+    cfg["bibtex_bibfiles"] = [str(ROOT / b) for b in cfg["bibtex_bibfiles"]]
+    cfg["repository"]["path_to_book"] = LANG
+    sphinx = cfg["sphinx"]
+    sphinx["local_extensions"] = {k: str(ROOT / v) for k, v in sphinx["local_extensions"].items()}
+    conf = sphinx["config"]
+    conf["language"] = "zh_CN"
+    conf["html_static_path"] = [str(ROOT / "_static")]
+    conf["html_extra_path"] = []  # MathJax, require.js, the widget manager: the English build's copy
+    conf["mathjax_path"] = "../../mathjax/tex-chtml.js"
+    conf["html_js_files"] = ["../" + f for f in conf["html_js_files"]]
+    cfg["latex"]["latex_documents"] = {"targetname": "from-markov-to-diffusion-zh.tex"}
+    ZH_OUT.mkdir(parents=True, exist_ok=True)
+    path = ZH_OUT / "_config.yml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__)
@@ -315,6 +369,8 @@ def main(argv: list[str]) -> int:
         problems = check()
         print("\n".join(problems) or "the Chinese edition is in step with the English one")
         return 1 if problems else 0
+    elif cmd == "config":
+        print(zh_config().relative_to(ROOT))
     elif cmd == "status":
         print("\n".join(status()))
     else:
