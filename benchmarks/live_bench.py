@@ -68,15 +68,18 @@ def main() -> None:
         texts = melodies(60)
         out = pg.evaluate("""async (texts) => {
             const r = document.querySelector('.m2d-attn-live'), s = window.m2dLive.attention[r.id];
-            const box = r.querySelector('.m2d-attn-live-text'), maps = [], all = [];
+            const box = r.querySelector('.m2d-attn-live-text'), maps = [], all = [], run = [], draw = [];
             for (const text of texts) {
               const n = s.updates;
               box.value = text; box.dispatchEvent(new Event('input'));
               while (s.updates === n) await new Promise(res => setTimeout(res, 1));
               maps.push(s.mapsMs); all.push(s.timings[s.timings.length - 1]);
+              run.push(s.runMs); draw.push(s.drawMs);
             }
-            return [maps, all]; }""", texts)
-        for name, ms in (("maps + next-note bars (one forward pass)", out[0]),
+            return [maps, all, run, draw]; }""", texts)
+        for name, ms in (("  of which the forward pass (ONNX Runtime Web)", out[2]),
+                         ("  of which drawing 16 maps and the bars", out[3]),
+                         ("maps + next-note bars (one forward pass)", out[0]),
                          ("whole update (+ 8-note sampled continuation)", out[1])):
             ms = np.asarray(ms)
             print(f"  {name:52s} p50 {np.percentile(ms, 50):7.1f} ms   p95 "

@@ -124,13 +124,14 @@
 
   // ------------------------------------------------------------ drawing
   var VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
-  function colour(v) {
-    var x = Math.max(0, Math.min(1, v)) * (VIRIDIS.length - 1), i = Math.min(VIRIDIS.length - 2, Math.floor(x)),
-        f = x - i, a = VIRIDIS[i], b = VIRIDIS[i + 1];
-    return "rgb(" + [0, 1, 2].map(function (k) { return Math.round(a[k] + f * (b[k] - a[k])); }).join(",") + ")";
+  var LUT = new Uint8ClampedArray(256 * 3);  // viridis, 256 steps
+  for (var q = 0; q < 256; q++) {
+    var x = q / 255 * (VIRIDIS.length - 1), i0 = Math.min(VIRIDIS.length - 2, Math.floor(x)), f = x - i0;
+    for (var k = 0; k < 3; k++) LUT[3 * q + k] = VIRIDIS[i0][k] + f * (VIRIDIS[i0 + 1][k] - VIRIDIS[i0][k]);
   }
+  var scratch = document.createElement("canvas");  // one pixel per cell, scaled up when drawn
   function drawMaps(att, T, labels) {
-    var L = cfg.layers, H = cfg.heads, size = 150, cell = size / T;
+    var L = cfg.layers, H = cfg.heads, size = 150;
     if (maps.childElementCount !== L * H) {
       maps.textContent = "";
       for (var l = 0; l < L; l++) for (var h = 0; h < H; h++) {
@@ -145,15 +146,21 @@
         fig.appendChild(c); fig.appendChild(cap); maps.appendChild(fig);
       }
     }
+    scratch.width = scratch.height = T;
+    var sctx = scratch.getContext("2d"), img = sctx.createImageData(T, T), px = img.data;
     var canv = maps.querySelectorAll("canvas"), idx = 0;
     for (var l2 = 0; l2 < L; l2++) for (var h2 = 0; h2 < H; h2++, idx++) {
-      var ctx = canv[idx].getContext("2d"), off = idx * T * T, mx = 1e-9, i, j;
-      for (i = 0; i < T * T; i++) mx = Math.max(mx, att[off + i]);
-      ctx.clearRect(0, 0, size, size);
-      for (i = 0; i < T; i++) for (j = 0; j < T; j++) {
-        ctx.fillStyle = colour(att[off + i * T + j] / mx);
-        ctx.fillRect(j * cell, i * cell, Math.ceil(cell), Math.ceil(cell));
+      var off = idx * T * T, mx = 1e-9, i, j;
+      for (i = 0; i < T * T; i++) if (att[off + i] > mx) mx = att[off + i];
+      for (i = 0; i < T * T; i++) {
+        var v = Math.min(255, Math.round(255 * att[off + i] / mx)) * 3;
+        px[4 * i] = LUT[v]; px[4 * i + 1] = LUT[v + 1]; px[4 * i + 2] = LUT[v + 2]; px[4 * i + 3] = 255;
       }
+      sctx.putImageData(img, 0, 0);
+      var ctx = canv[idx].getContext("2d");
+      ctx.imageSmoothingEnabled = false;
+      ctx.clearRect(0, 0, size, size);
+      ctx.drawImage(scratch, 0, 0, size, size);
       var last = off + (T - 1) * T, best = 0;
       for (j = 1; j < T; j++) if (att[last + j] > att[last + best]) best = j;
       canv[idx].setAttribute("aria-label", "attention map of layer " + l2 + ", head " + h2 + ": " + T +
@@ -203,14 +210,16 @@
     busy = true;
     var pcs = midi.map(function (m) { return m % 12; }), T = pcs.length + 1;
     run(pcs).then(function (out) {
-      var att = out.attention.data, logits = out.logits.data;
+      var att = out.attention.data, logits = out.logits.data, t1 = performance.now();
+      me.runMs = t1 - t0;
       var probs = softmax(logits, (T - 1) * 12, 12);
       drawMaps(att, T, ["BOS"].concat(midi.map(midiName)));
       drawDist(probs);
       me.midi = midi; me.pcs = pcs; me.T = T;
       me.attention = Array.from(att); me.logits = Array.from(logits); me.probs = probs;
       me.dims = out.attention.dims.map(Number);
-      me.mapsMs = performance.now() - t0;
+      me.mapsMs = performance.now() - t0;  // parse, forward pass, maps and bars drawn
+      me.drawMs = performance.now() - t1;
       return sample(pcs, midi);
     }).then(function (notes) {
       me.continuation = notes;
