@@ -41,6 +41,12 @@ book: $(STAMP) _vendor/.stamp _build/.src-stamp
 	# the chapters, two at a time, into the execution cache that jupyter-book reads (2 cores)
 	M2D_HTML_BUILD=1 $(BIN)/python tools/execute_parallel.py
 	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build -W -n --keep-going .
+	# the Chinese edition (zh/): its configuration derived from _config.yml; its notebooks' code
+	# cells are the English ones, so every chapter comes from the execution cache filled above
+	$(BIN)/python tools/translation.py config
+	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build zh --config _build/zh/_config.yml \
+	  --path-output _build/zh -W -n --keep-going
+	rm -rf _build/html/zh && cp -r _build/zh/_build/html _build/html/zh
 	$(BIN)/python tools/check_audio.py   # every embedded sound is audible and unclipped
 	# Sphinx linkcheck (external links ignored in _config.yml; cross-references are already checked
 	# by -n -W above): 0 warnings. jupyter-book writes its report into _build/html; move it out.

@@ -39,8 +39,12 @@ def book() -> Path:
 
 
 def pages(root: Path) -> list[Path]:
-    out = sorted((root / "book").glob("*.html")) + sorted((root / "notebooks").glob("*.html"))
-    return out + [root / "genindex.html", root / "search.html"]
+    """Every page of both editions: the English book and the Chinese one under zh/ (issue 17)."""
+    out = []
+    for edition in (root, root / "zh"):
+        out += sorted((edition / "book").glob("*.html")) + sorted((edition / "notebooks").glob("*.html"))
+        out += [edition / "genindex.html", edition / "search.html"]
+    return out
 
 
 class Visit:
@@ -76,9 +80,10 @@ class Visit:
 def expected_pages() -> list[str]:
     """The pages the sources produce, known before the build (on a fresh clone ``_build/html`` does
     not exist yet when pytest collects the tests, and every chapter must still be visited)."""
-    return ([f"book/{p.stem}.html" for p in sorted((ROOT / "book").glob("*.md"))]
-            + [f"notebooks/{p.stem}.html" for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
-            + ["genindex.html", "search.html"])
+    english = ([f"book/{p.stem}.html" for p in sorted((ROOT / "book").glob("*.md"))]
+               + [f"notebooks/{p.stem}.html" for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+               + ["genindex.html", "search.html"])
+    return english + ["zh/" + p for p in english]  # every English page has its Chinese counterpart
 
 
 def test_every_source_page_is_built(book):
@@ -118,11 +123,12 @@ def test_page_offline_math_images_audio(book, browser, name):
           a.load();
         })))""")
     assert all(d > 0 for d in durations), f"audio durations {durations}"
-    # no dead controls: outside the frame players (driven in the next test) the article has only
-    # the theme's copy and toggle buttons; no ipywidget view was frozen into the page
+    # no dead controls: outside the frame players (driven in the next test) and the live widgets
+    # (driven by tests/test_live_*.py) the article has only the theme's copy and toggle buttons;
+    # no ipywidget view was frozen into the page
     dead = pg.evaluate("""() => Array.from(document.querySelectorAll(
         'article input, article select, article textarea, article button, article [role=slider]'))
-        .filter(e => !e.closest('.m2d-frames') && !e.matches('.copybtn, .toggle-button'))
+        .filter(e => !e.closest('.m2d-frames, [data-m2d-live]') && !e.matches('.copybtn, .toggle-button'))
         .map(e => e.outerHTML.slice(0, 80))""")
     assert not dead, f"controls that do nothing in the static page: {dead[:3]}"
     assert pg.evaluate("() => document.querySelectorAll('.jupyter-widgets, .widget-area').length") == 0

@@ -28,6 +28,7 @@ Accessibility (issue 16; tests/test_browser.py runs axe-core on every page):
 - (HTML) large figures are re-encoded with a 256-colour adaptive palette after the build (the
   heatmaps use 256-entry colour maps, so nothing visible is lost; Part III's organ spectrograms are
   noise-like textures that plain RGBA PNG stores at up to 0.5 MB each: the page weight budget);
+- (HTML) every page links its counterpart in the other edition (English <-> 中文, issue 17);
 - (HTML) the intro page links the PDF edition when `make pdf` has built it (:func:`link_pdf`);
 - (HTML) the live widgets' shared assets are written into ``_static/m2d-live/`` (:mod:`m2d.live`);
 - links in the light theme are a darker blue (#1461d0): the theme's #176de8 on the tinted
@@ -79,11 +80,35 @@ def _accessible_body(app, pagename, templatename, context, doctree) -> None:
     the citation list, no aria-label that hides a toggle's visible text; add the link colour."""
     body = context.get("body")
     if body:
-        body = _CJK_PARAGRAPH.sub('<p lang="zh">', body)
+        if not _is_zh(app):  # in the Chinese edition the page itself is lang="zh-CN"
+            body = _CJK_PARAGRAPH.sub('<p lang="zh">', body)
         body = body.replace('<div role="list" class="citation-list">', '<div class="citation-list">')
         body = body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
         context["body"] = body
     context["metatags"] = context.get("metatags", "") + A11Y_CSS
+
+
+def _is_zh(app) -> bool:
+    return str(app.config.language or "").startswith("zh")
+
+
+def counterpart_href(pagename: str, zh: bool) -> str:
+    """The relative address of a page's counterpart in the other edition: the Chinese edition is
+    the English HTML tree again under zh/ (``notebooks/01_markov`` <-> ``zh/notebooks/01_markov``)."""
+    up = "../" * pagename.count("/")
+    return ("../" + up + pagename + ".html") if zh else (up + "zh/" + pagename + ".html")
+
+
+def _language_switch(app, pagename, templatename, context, doctree) -> None:
+    """Every page links its counterpart in the other edition (one click, offline), at the top of the
+    page body."""
+    if app.builder.name != "html" or not context.get("body"):
+        return
+    zh = _is_zh(app)
+    href = counterpart_href(pagename, zh)
+    link = (f'<a href="{href}" hreflang="en" lang="en">English edition</a>' if zh else
+            f'<a href="{href}" hreflang="zh-CN" lang="zh-CN">中文版</a>')
+    context["body"] = f'<p class="m2d-lang-switch">{link}</p>\n' + context["body"]
 
 
 def _png_alt_text(app, doctree, docname) -> None:
@@ -289,6 +314,7 @@ def setup(app):
     # early: html-page-context stops at the first handler that returns a template name
     app.connect("html-page-context", _dedupe_scripts, priority=10)
     app.connect("html-page-context", _accessible_body, priority=11)
+    app.connect("html-page-context", _language_switch, priority=12)
     app.connect("config-inited", _add_templates)
     app.connect("doctree-resolved", _png_alt_text)
     app.connect("doctree-resolved", _printed_forms)

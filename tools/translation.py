@@ -145,7 +145,7 @@ _STRUCTURE = {
     "role": re.compile(r"\{(prf:ref|numref|ref|doc|eq|cite|cite:p|cite:t|glue:text|glue:)\}"
                        r"`(?:[^`<]*<)?([^`>]+)>?`"),
     "link": re.compile(r"\]\(([^)\s]+)\)"),
-    "display math": re.compile(r"^\s*\$\$", re.M),
+    "display math": re.compile(r"\$\$(.*?)\$\$", re.S),
     "code cell": re.compile(r"^```\{code-cell\}.*?^```", re.M | re.S),
     "heading level": re.compile(r"^(#{1,6}) ", re.M),
 }
