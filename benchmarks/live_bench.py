@@ -61,8 +61,11 @@ def main() -> None:
         wall = time.perf_counter() - t
         s = pg.evaluate("() => { const r = document.querySelector('.m2d-attn-live');"
                         " const s = window.m2dLive.attention[r.id];"
-                        " return [s.loadMs, s.timings[0]]; }")
+                        " return [s.loadMs, s.timings[0], s.runtimeMs, s.modelMs]; }")
         print(f"  first press -> model ready (runtime + model + session) {s[0]:9.1f} ms")
+        print(f"    runtime script read and its module imported         {s[2]:9.1f} ms")
+        print(f"    model script read                                   {s[3]:9.1f} ms")
+        print(f"    session created (WebAssembly compiled, graph loaded) {s[0] - s[2] - s[3]:9.1f} ms")
         print(f"  first press -> first maps and continuation (wall)     {wall * 1e3:9.1f} ms")
         print(f"    of which the first update (warm-up)                 {s[1]:9.1f} ms")
         texts = melodies(60)

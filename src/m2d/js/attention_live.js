@@ -78,7 +78,9 @@
     root.dataset.live = "loading";
     return loadScript(base() + cfg.runtime).then(function () { return window.m2dOrt; })
       .then(function (ort) {
+        me.runtimeMs = performance.now() - t0;  // the runtime script loaded, its module imported
         return loadScript(base() + cfg.model).then(function () {
+          me.modelMs = performance.now() - t0 - me.runtimeMs;
           var b64 = window.M2D_MODELS[cfg.model_name], bin = atob(b64), bytes = new Uint8Array(bin.length);
           for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
           return ort.InferenceSession.create(bytes, {executionProviders: ["wasm"]});

@@ -494,7 +494,7 @@ def explorer_live_html(model, directory: Path | str,
         "style='border:1px solid #ccc;border-radius:6px;padding:8px;margin:8px 0;"
         "font-family:sans-serif;font-size:14px'>"
         "<label style='font-weight:bold'><input type='checkbox' class='m2d-attn-live-switch'> live: type "
-        "a melody and run the trained Transformer in this page (loads a 19 MB runtime once)</label> "
+        "a melody and run the trained Transformer in this page (loads a 5 MB runtime once)</label> "
         "<span class='m2d-attn-live-status' aria-live='polite' style='color:#555'></span>"
         "<div class='m2d-attn-live-body' hidden>"
         "<div style='display:flex;gap:12px;flex-wrap:wrap;align-items:center;margin:6px 0'>"
