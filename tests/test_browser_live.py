@@ -1,6 +1,7 @@
-"""Part II's live attention explorer in the published book: chapter 2 opened from ``file://`` with the
-network blocked, the live switch pressed, a melody typed, and the page's numbers -- computed by the
-exported Transformer in ONNX Runtime Web -- compared with the Python library's on the same melody.
+"""Part II's live attention explorer in the published book: chapter 2 (in both editions) opened from
+``file://`` with the network blocked, the live switch pressed, a melody typed, and the page's
+numbers -- computed by the exported Transformer in ONNX Runtime Web -- compared with the Python
+library's on the same melody.
 
 The runtime (``ort/ort-live.js``) must not be loaded before the press. Uses the session's Chromium
 (``conftest.browser``) and the built book (``test_browser.book``: built when missing or stale).
@@ -15,6 +16,8 @@ from test_browser import Visit, book  # noqa: F401  (the built-book fixture)
 from m2d.widgets.attention import parse_melody
 
 CHAPTER = "notebooks/02_attention.html"
+#: The Chinese edition (zh/) shares the English build's vendored scripts at the HTML root.
+EDITIONS = ["", "zh/"]
 #: Chosen to exercise the parser: sharps and flats, names without octave (voiced near the previous
 #: note), commas, a leap; 23 notes, so 24 positions (relative distances stay inside max_rel).
 MELODY = "E4 G A, G E C D E F# G Bb4 A G F E D C B3 C4 E G C5 B4"
@@ -48,12 +51,15 @@ def transformer(bach_split):
     return model.eval()
 
 
-def test_live_attention_matches_the_library(book, browser, transformer):  # noqa: F811
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_live_attention_matches_the_library(book, browser, transformer, edition):  # noqa: F811
     from m2d.models import export
     from m2d.models.melody_lm import next_distributions
     from m2d.models.transformer import attention_maps
 
-    path = book / CHAPTER
+    path = book / edition / CHAPTER
+    if edition and not path.exists():
+        pytest.skip(f"{edition} edition not built")
     assert "m2d-attn-live" in path.read_text(errors="replace"), "chapter 2 has no live explorer"
     v = Visit(browser, path)
     page = v.page

@@ -68,7 +68,10 @@
     });
     return all[src];
   }
-  function base() {
+  function base() {  // the HTML root that holds ort/ and models/: where the vendored scripts are
+    // (the Chinese edition, zh/, shares the English build's; every book page loads this one)
+    var vendored = document.querySelector("script[src*='widgets-config.js']");
+    if (vendored) return new URL(".", vendored.src).href;
     var r = document.documentElement.dataset.content_root;
     return r === undefined ? cfg.root : r;
   }
