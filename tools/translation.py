@@ -21,6 +21,7 @@ tests/test_translation.py) names the page, the piece and its heading: translate 
     python tools/translation.py check [PAGE]         # every problem, one per line (exit 1 if any)
     python tools/translation.py status               # per page: pieces done / total
     python tools/translation.py config               # _build/zh/_config.yml for the zh build
+    python tools/translation.py punctuate ZH...       # full-width punctuation in translated pieces
 """
 
 from __future__ import annotations
@@ -169,6 +170,53 @@ def structure_problems(where: str, en_text: str, zh_text: str) -> list[str]:
     return [f"{where}: {k} differ: English {e[k]} vs Chinese {z[k]}"[:400] for k in e if e[k] != z[k]]
 
 
+# -- Chinese punctuation ------------------------------------------------------------------------
+#: ASCII punctuation where Chinese prose needs the full-width form (some input paths turn ，into ,);
+#: converted next to a CJK character, never inside math, code, roles, links, HTML or option lines,
+#: and never in the lecture's quotations ("> 中文: ...", quoted verbatim)
+_FULLWIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+_PROTECTED = re.compile(r"(\{[\w:-]+\}`[^`]*`|`[^`]*`|\$\$.*?\$\$|\$[^$\n]+\$|\]\([^)\s]*\)"
+                        r"|<[^>\n]*>|https?://\S+)", re.S)
+_KEEP_LINE = re.compile(r"^\s*(:[\w-]+:|\(\S+\)=\s*$|>\s*(中文|English)|```|:::|<!--)")
+
+
+def _cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or ch in "。、“”《》…，；：？！（）"
+
+
+def _prose_punctuation(seg: str) -> str:
+    out, opened = list(seg), []
+    for i, ch in enumerate(seg):
+        prev, nxt = out[i - 1] if i else "", seg[i + 1] if i + 1 < len(seg) else ""
+        if ch in _FULLWIDTH and _cjk(prev):
+            out[i] = _FULLWIDTH[ch]
+        elif ch == "(":
+            opened.append(_cjk(prev) or _cjk(nxt))
+            out[i] = "（" if opened[-1] else ch
+        elif ch == ")":
+            wide = opened.pop() if opened else _cjk(prev)
+            out[i] = "）" if wide or _cjk(prev) else ch
+    return re.sub(r"([，；：？！（）])[ ]+(?=[^\s|])", r"\1", "".join(out))
+
+
+def cjk_punctuation(text: str) -> str:
+    """``text`` with the ASCII , ; : ? ! ( ) of its Chinese prose in full-width form (see above);
+    math, code, roles, link targets, HTML, MyST option lines and the lecture's quotations unchanged."""
+    lines = []
+    for line in text.split("\n"):
+        fence = re.match(r"^(\s*(?:```+|:::+)\{[\w:-]+\}\s*)(.*)$", line)
+        if fence and not fence.group(1).lstrip().startswith(("```{solution", "```{code")):
+            head, rest = fence.group(1), fence.group(2)
+        elif _KEEP_LINE.match(line):
+            lines.append(line)
+            continue
+        else:
+            head, rest = "", line
+        parts = _PROTECTED.split(rest)
+        lines.append(head + "".join(x if k % 2 else _prose_punctuation(x) for k, x in enumerate(parts)))
+    return "\n".join(lines)
+
+
 # -- commands ----------------------------------------------------------------------------------
 def skeleton(page: Path) -> Path:
     """zh/<page> in the English page's shape: new pieces carry the English text with status todo;
@@ -218,7 +266,7 @@ def apply(zh: Path, mapping: dict[str, str]) -> list[str]:
             i = int(key)
             if not 0 <= i < len(sections):
                 raise KeyError(f"{zh.name}: no section {key} (0..{len(sections) - 1})")
-            pieces[i] = (sha(sections[i][1]), text)
+            pieces[i] = (sha(sections[i][1]), cjk_punctuation(text))
         write_md(en, zh, pieces)
         return list(mapping)
     en_cells = {c.get("id"): c for c in _nb(en)["cells"]}
@@ -228,7 +276,7 @@ def apply(zh: Path, mapping: dict[str, str]) -> list[str]:
         if key not in by_id or by_id[key]["cell_type"] != "markdown":
             raise KeyError(f"{zh.name}: no markdown cell {key!r}")
         cell = by_id[key]
-        cell["source"] = text.strip("\n").splitlines(keepends=True)
+        cell["source"] = cjk_punctuation(text.strip("\n")).splitlines(keepends=True)
         cell["metadata"]["translation"] = {"source_sha256": sha(_src(en_cells[key])), "status": "done"}
     _write_nb(zh, nb)
     return list(mapping)
@@ -369,6 +417,20 @@ def main(argv: list[str]) -> int:
         problems = check()
         print("\n".join(problems) or "the Chinese edition is in step with the English one")
         return 1 if problems else 0
+    elif cmd == "punctuate":  # full-width punctuation in pieces already translated
+        for a in args:
+            zh = ROOT / a
+            if zh.suffix == ".md":
+                have = zh_md_sections(zh.read_text(encoding="utf-8"))
+                write_md(ROOT / zh.relative_to(ROOT / LANG),
+                         zh, {i: (h, cjk_punctuation(t)) for i, (_, h, t) in have.items()})
+            else:
+                nb = _nb(zh)
+                for c in nb["cells"]:
+                    if c["cell_type"] == "markdown" and \
+                            c.get("metadata", {}).get("translation", {}).get("status") == "done":
+                        c["source"] = cjk_punctuation(_src(c)).splitlines(keepends=True)
+                _write_nb(zh, nb)
     elif cmd == "config":
         print(zh_config().relative_to(ROOT))
     elif cmd == "status":
