@@ -161,7 +161,7 @@ def structure(text: str) -> dict[str, list]:
         found = rx.findall(text)
         out[name] = sorted(map(str, found))
     inline = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
-    out["inline math"] = sorted(m.strip() for m in re.findall(r"(?<![\\$])\$([^$\n]+?)\$", inline))
+    out["inline math"] = sorted(" ".join(m.split()) for m in re.findall(r"(?<![\\$])\$([^$]+?)\$", inline))
     return out
 
 
@@ -175,7 +175,7 @@ def structure_problems(where: str, en_text: str, zh_text: str) -> list[str]:
 #: converted next to a CJK character, never inside math, code, roles, links, HTML or option lines,
 #: and never in the lecture's quotations ("> 中文: ...", quoted verbatim)
 _FULLWIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
-_PROTECTED = re.compile(r"(\{[\w:-]+\}`[^`]*`|`[^`]*`|\$\$.*?\$\$|\$[^$\n]+\$|\]\([^)\s]*\)"
+_PROTECTED = re.compile(r"(\{[\w:-]+\}`[^`]*`|`[^`]*`|\$\$.*?\$\$|\$[^$]+?\$|\]\([^)\s]*\)"
                         r"|<[^>\n]*>|https?://\S+)", re.S)
 _KEEP_LINE = re.compile(r"^\s*(:[\w-]+:|\(\S+\)=\s*$|>\s*(中文|English)|```|:::|<!--)")
 
@@ -201,20 +201,22 @@ def _prose_punctuation(seg: str) -> str:
 
 def cjk_punctuation(text: str) -> str:
     """``text`` with the ASCII , ; : ? ! ( ) of its Chinese prose in full-width form (see above);
-    math, code, roles, link targets, HTML, MyST option lines and the lecture's quotations unchanged."""
-    lines = []
-    for line in text.split("\n"):
-        fence = re.match(r"^(\s*(?:```+|:::+)\{[\w:-]+\}\s*)(.*)$", line)
-        if fence and not fence.group(1).lstrip().startswith(("```{solution", "```{code")):
-            head, rest = fence.group(1), fence.group(2)
-        elif _KEEP_LINE.match(line):
-            lines.append(line)
-            continue
-        else:
-            head, rest = "", line
-        parts = _PROTECTED.split(rest)
-        lines.append(head + "".join(x if k % 2 else _prose_punctuation(x) for k, x in enumerate(parts)))
-    return "\n".join(lines)
+    math (also across lines), code, roles, link targets, HTML, MyST option lines and the lecture's
+    quotations unchanged."""
+    parts = _PROTECTED.split(text)
+    for k in range(0, len(parts), 2):  # prose between protected spans, line by line
+        lines = parts[k].split("\n")
+        for n, line in enumerate(lines):
+            at_line_start = n > 0 or k == 0 or parts[k - 1].endswith("\n")
+            fence = re.match(r"^(\s*(?:```+|:::+)\{[\w:-]+\}\s*)(.*)$", line) if at_line_start else None
+            if fence and not fence.group(1).lstrip().startswith(("```{solution", "```{code")):
+                lines[n] = fence.group(1) + _prose_punctuation(fence.group(2))
+            elif at_line_start and _KEEP_LINE.match(line):
+                continue
+            else:
+                lines[n] = _prose_punctuation(line)
+        parts[k] = "\n".join(lines)
+    return "".join(parts)
 
 
 # -- commands ----------------------------------------------------------------------------------
