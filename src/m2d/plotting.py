@@ -578,7 +578,7 @@ def _figure_png(fig, alt: str, dpi: int) -> bytes:
     return png_with_alt(buf.getvalue(), alt)
 
 
-def sound_png(y: np.ndarray, sr: int, title: str, dpi: int = 150) -> bytes:
+def sound_png(y: np.ndarray, sr: int, title: str, dpi: int = 200) -> bytes:
     """A sound's printed form: its log-mel spectrogram (time in seconds, low frequencies at the
     bottom), titled ``title``; the PNG's alt text is ``"Audio (<seconds> s): <title>"``.
 
@@ -604,7 +604,7 @@ def sound_png(y: np.ndarray, sr: int, title: str, dpi: int = 150) -> bytes:
 
 
 def score_png(parts: Sequence[Sequence[tuple[float, float, int]]], title: str,
-              dpi: int = 150) -> bytes:
+              dpi: int = 200) -> bytes:
     """A score's printed form: each part's notes as bars at their onsets (a piano roll, parts in
     colours C0, C1, ...), titled ``title``; the PNG's alt text is ``"Score: <title>"``.
 
