@@ -1,6 +1,7 @@
 """Attention widgets: the heatmap explorer (Part II: the trained Transformer's attention on a melody,
 one head at a time, beside the fixed Markov row of Part I; the melody engraved as a score with MIDI
-and MusicXML save links) and the worked example's
+and MusicXML save links; in the HTML book its frame player with a live mode that runs the exported
+model in the page, :func:`explorer_live_html`) and the worked example's
 :class:`AttentionExample` (the C-E-G attention with editable Q and K).
 
 Notebook: notebooks/02_attention.ipynb, notebooks/04_examples.ipynb
