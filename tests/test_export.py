@@ -244,6 +244,15 @@ def test_model_script_carries_the_bytes(tmp_path, lstm_graph):
     assert path.stat().st_mtime_ns == mtime  # unchanged: not rewritten
     with pytest.raises(ValueError, match="lower-case"):
         export.model_script("../evil", blob)
+    # a new export of the same model replaces the earlier one, and only that
+    keep = tmp_path / "models" / "melody-lstm-small.js"  # not a content key: another model
+    keep.write_text("other")
+    first = export.write_model_script(tmp_path / "models", "melody-lstm-0123456789abcdef", blob)
+    new = export.write_model_script(tmp_path / "models", "melody-lstm-fedcba9876543210", blob,
+                                    replaces="melody-lstm")
+    assert not first.exists()
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == sorted(
+        [path.name, keep.name, new.name])
 
 
 def test_live_explorer_html(tmp_path, transformer_graph, monkeypatch):

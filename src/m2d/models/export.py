@@ -444,9 +444,15 @@ def model_script(name: str, blob: bytes) -> str:
             f'(window.M2D_MODELS = window.M2D_MODELS || {{}})["{name}"] = "{b64}";\n')
 
 
-def write_model_script(directory: Path | str, name: str, blob: bytes) -> Path:
+def write_model_script(directory: Path | str, name: str, blob: bytes, replaces: str | None = None) -> Path:
     """Write :func:`model_script` as ``<directory>/<name>.js`` (unchanged files are not rewritten).
 
+    Args:
+        directory (Path or str): where the book serves its model scripts
+        name (str): see :func:`model_script`
+        blob (bytes): the ONNX file
+        replaces (str or None): also delete the other ``<replaces>-<16 hex digits>.js`` there
+            (earlier exports of the same model, under other content keys)
     Returns:
         path (Path)
     """
@@ -455,4 +461,9 @@ def write_model_script(directory: Path | str, name: str, blob: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
+    if replaces is not None:
+        old = re.compile(re.escape(replaces) + r"-[0-9a-f]{16}\.js")
+        for p in path.parent.glob(f"{replaces}-*.js"):
+            if p != path and old.fullmatch(p.name):
+                p.unlink(missing_ok=True)
     return path

@@ -482,7 +482,8 @@ def explorer_live_html(model, directory: Path | str,
     parse_melody(text)
     spec = export.graph_spec(model)
     name = f"music-transformer-{cache.cache_key(export.export_key(model))}"
-    export.write_model_script(directory, name, export.onnx_bytes(model, "music-transformer"))
+    export.write_model_script(directory, name, export.onnx_bytes(model, "music-transformer"),
+                              replaces="music-transformer")
     pid = f"m2d-attn-live-{name[-12:]}"
     cfg = {"runtime": LIVE_RUNTIME, "model": f"{LIVE_MODELS}/{name}.js", "model_name": name,
            "root": "../", "inputs": list(spec.inputs), "layers": model.cfg.n_layers,
