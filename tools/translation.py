@@ -393,6 +393,8 @@ def zh_config() -> Path:
     conf = sphinx["config"]
     conf["language"] = "zh_CN"
     conf["html_static_path"] = [str(ROOT / "_static")]
+    # Jupyter Book links the stylesheets of <source>/_static itself; the source here is zh/
+    conf["html_css_files"] = sorted(p.name for p in (ROOT / "_static").glob("*.css"))
     conf["html_extra_path"] = []  # MathJax, require.js, the widget manager: the English build's copy
     conf["mathjax_path"] = "../../mathjax/tex-chtml.js"
     conf["html_js_files"] = ["../" + f for f in conf["html_js_files"]]
