@@ -25,15 +25,17 @@ $(STAMP): requirements.txt pyproject.toml
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 
-_vendor/.stamp: node_modules/.package-lock.json tools/vendor_js.py tools/widgets-config.js $(STAMP)
+_vendor/.stamp: node_modules/.package-lock.json tools/vendor_js.py tools/widgets-config.js \
+	  tools/live/ort-live.template.js tools/live/ort-LICENSE.txt $(STAMP)
 	$(BIN)/python tools/vendor_js.py
 	touch $@
 
 vendor: _vendor/.stamp
 
-# The execution cache keys on notebook content only: when the library changes, drop it so every
-# page shows what the current code computes (and make Sphinx re-read every page).
-_build/.src-stamp: $(shell find src -name '*.py' -o -name '*.json' | sort)
+# The execution cache keys on notebook content only: when the library changes (its Python, its
+# JSON, or the JavaScript of the live widgets the pages embed), drop it so every page shows what the
+# current code computes (and make Sphinx re-read every page).
+_build/.src-stamp: $(shell find src -name '*.py' -o -name '*.json' -o -name '*.js' | sort)
 	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute
 	mkdir -p _build && touch $@
 
