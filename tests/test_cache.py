@@ -90,6 +90,17 @@ def test_fingerprint_follows_content_not_identity():
     assert cache.fingerprint(m) != f
     assert cache.fingerprint(torch.arange(6)) == cache.fingerprint(a)       # tensor = its array
 
+    class Mine(nn.Module):  # a module class defined outside torch (as the book's models are)
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 2)
+
+    torch.manual_seed(1)
+    x, y = Mine(), Mine()
+    assert cache.fingerprint(x) != cache.fingerprint(y)  # same architecture, other weights
+    y.load_state_dict(x.state_dict())
+    assert cache.fingerprint(x) == cache.fingerprint(y)
+
 
 def test_cached_arrays_builds_once_and_rebuilds_what_fails_its_check(tmp_cache):
     import numpy as np

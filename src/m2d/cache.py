@@ -274,14 +274,13 @@ def fingerprint(*parts: Any) -> str:
 
 
 def _feed(h, obj: Any) -> None:
-    if isinstance(obj, np.ndarray) or type(obj).__module__.startswith("torch"):
-        if hasattr(obj, "state_dict"):  # a torch module: its weights
-            h.update(b"module(")
-            for name, v in sorted(obj.state_dict().items()):
-                h.update(name.encode())
-                _feed(h, v)
-            h.update(b")")
-            return
+    if callable(getattr(obj, "state_dict", None)):  # a torch module (the book's own classes too)
+        h.update(b"module(")
+        for name, v in sorted(obj.state_dict().items()):
+            h.update(name.encode())
+            _feed(h, v)
+        h.update(b")")
+    elif isinstance(obj, np.ndarray) or type(obj).__module__.startswith("torch"):
         a = obj.detach().cpu().numpy() if hasattr(obj, "detach") else obj
         a = np.ascontiguousarray(a)
         h.update(f"array({a.dtype.str},{a.shape})".encode())
