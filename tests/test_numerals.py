@@ -11,11 +11,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md"))
+# the Chinese edition (issue 17) types no number either
+SOURCES += sorted((ROOT / "zh" / "notebooks").glob("*.ipynb")) + sorted((ROOT / "zh" / "book").glob("*.md"))
 
 #: Constants of the page and of the book's set-up (not measurements): number -> why it may be typed.
 ALLOWED = {
     "10.5": "music21's version (licences page)", "5.15": "Font Awesome's version (licences page)",
-    "4.14": "axe-core's version (licences page)",
+    "4.14": "axe-core's version (licences page)", "1.30": "onnxruntime-web's version (licences page)",
     "22050": "sample rate of the book's audio (Hz)", "1024": "STFT size", "256": "STFT hop, "
     "LSTM state size, codebook size K, test patches scored", "513": "STFT bins, 1 + 1024/2",
     "255": "levels of an 8-bit pixel", "4096": "64 x 64 values of a patch; longest sequence "
@@ -35,7 +37,8 @@ SKIP = [
     re.compile(r"^:[a-z-]+:.*$", re.M),  # directive options
     re.compile(r"`[^`]*`"),  # code spans
     re.compile(r"\]\([^)]*\)"),  # link targets
-    re.compile(r"(?:Definitions?|Theorems?|Propositions?|Lemmas?|Examples?|Def\.|Thm\.?|EP)\s*"
+    re.compile(r"(?:Definitions?|Theorems?|Propositions?|Lemmas?|Examples?|Def\.|Thm\.?|EP|定义|定理|命题|引理|例"
+               r"|推论|练习)\s*"
                r"\d+(?:\.\d+)*(?:[–-]\d+(?:\.\d+)*)?"),  # numbered items named in text
     re.compile(r"\d+\s*\d{3}(?:\s\d{3})+|\d+(?:\\,\d{3})+"),  # exact big integers written in groups
     re.compile(r"\b(?:1[5-9]|20)\d\d\b"),  # years
