@@ -22,7 +22,8 @@ def test_all_chapters_exist_and_are_in_toc():
     yaml.safe_load(toc)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + sorted((ROOT / "zh" / "notebooks").glob("*.ipynb")),
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_committed_without_outputs(path):
     nb = json.loads(path.read_text())
     for cell in nb["cells"]:
