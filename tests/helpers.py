@@ -51,3 +51,38 @@ class DurationLogits(torch.nn.Module):
 
     def forward(self, tokens, durs, onsets):
         return self.model.note_logits(tokens, durs, onsets)[1]
+
+
+class OfflinePage:
+    """A live widget's HTML alone in a page written into ``root`` (with the book's shared live assets
+    beside it, :func:`m2d.live.write_assets`), opened from file:// in ``browser`` with every other
+    request blocked; console errors and blocked requests are recorded. ``close()`` fails the test on
+    either."""
+
+    def __init__(self, browser, root, widget_html: str, name: str = "widget.html"):
+        from m2d import live
+
+        live.write_assets(root)
+        (root / name).write_text('<!doctype html><html lang="en" data-content_root="./"><head>'
+                                 f'<meta charset="utf-8"><title>{name}</title></head><body>'
+                                 f"{widget_html}</body></html>", encoding="utf-8")
+        self.page = browser.new_page()
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def route(r):
+            if r.request.url.startswith(("file://", "data:", "blob:")):
+                r.continue_()
+            else:
+                self.blocked.append(r.request.url)
+                r.abort()
+
+        self.page.route("**/*", route)
+        self.page.goto((root / name).as_uri())
+
+    def close(self) -> None:
+        errors, blocked = self.errors, self.blocked
+        self.page.close()
+        assert not errors and not blocked, (errors, blocked)

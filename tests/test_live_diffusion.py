@@ -22,30 +22,14 @@ def melody():
 
 @pytest.fixture(scope="module")
 def page(browser, tmp_path_factory, melody):
-    root = tmp_path_factory.mktemp("live-diffusion")
-    live.write_assets(root)
-    html = diffusion_widgets.explorer_live(melody).data
-    (root / "explorer.html").write_text('<!doctype html><html lang="en" data-content_root="./"><head>'
-                                        f'<meta charset="utf-8"><title>t</title></head><body>{html}'
-                                        "</body></html>", encoding="utf-8")
-    pg = browser.new_page()
-    errors, blocked = [], []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+    """The live explorer alone in a page, from file://, with the mel pseudo-inverse beside it."""
+    from helpers import OfflinePage
 
-    def route(r):
-        if r.request.url.startswith(("file://", "data:", "blob:")):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    pg.route("**/*", route)
-    pg.goto((root / "explorer.html").as_uri())
-    pg.click(".m2d-live-on")
-    yield pg
-    assert not errors and not blocked, (errors, blocked)
-    pg.close()
+    p = OfflinePage(browser, tmp_path_factory.mktemp("live-diffusion"),
+                    diffusion_widgets.explorer_live(melody).data)
+    p.page.click(".m2d-live-on")
+    yield p.page
+    p.close()
 
 
 STATE = "document.querySelector('.m2d-live').m2dState"

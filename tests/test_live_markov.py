@@ -56,30 +56,11 @@ def test_editor_live_refuses_bad_settings(bad, match):
 @pytest.fixture(scope="module")
 def page(browser, tmp_path_factory):
     """The live editor alone in a page, from file://, with the book's note bank beside it."""
-    root = tmp_path_factory.mktemp("live")
-    live.write_assets(root)
-    html = markov_widgets.editor_live().data
-    (root / "editor.html").write_text('<!doctype html><html lang="en" data-content_root="./"><head>'
-                                      f'<meta charset="utf-8"><title>t</title></head><body>{html}'
-                                      "</body></html>", encoding="utf-8")
-    pg = browser.new_page()
-    errors, blocked = [], []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
+    from helpers import OfflinePage
 
-    def route(r):
-        if r.request.url.startswith(("file://", "data:", "blob:")):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    pg.route("**/*", route)
-    pg.goto((root / "editor.html").as_uri())
-    pg.m2d_errors, pg.m2d_blocked = errors, blocked
-    yield pg
-    assert not errors and not blocked, (errors, blocked)
-    pg.close()
+    p = OfflinePage(browser, tmp_path_factory.mktemp("live"), markov_widgets.editor_live().data)
+    yield p.page
+    p.close()
 
 
 def _js(page, expr: str, *args):

@@ -104,6 +104,29 @@
     return src;
   };
 
+  // -- small DOM helpers ----------------------------------------------------------------------
+  // an element with attributes and text, appended to parent
+  live.el = function (tag, attrs, parent, text) {
+    const e = document.createElement(tag);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    if (parent) parent.appendChild(e);
+    return e;
+  };
+  // a live section's switch: the first press builds the widget (build()), every press shows or
+  // hides it
+  live.toggle = function (root, cfg, build) {
+    const body = root.querySelector(".m2d-live-body");
+    const on = root.querySelector(".m2d-live-on");
+    let built = false;
+    on.addEventListener("click", function () {
+      if (!built) { build(body); built = true; }
+      body.hidden = !body.hidden;
+      on.setAttribute("aria-expanded", String(!body.hidden));
+      on.textContent = body.hidden ? cfg.labelOn : cfg.labelOff;
+    });
+  };
+
   // -- small SVG helpers ----------------------------------------------------------------------
   const NS = "http://www.w3.org/2000/svg";
   live.svg = function (tag, attrs, parent) {

@@ -152,18 +152,10 @@
   // -- the editor ---------------------------------------------------------------------------
   mk.editor = function (root, cfg) {
     const body = root.querySelector(".m2d-live-body");
-    const on = root.querySelector(".m2d-live-on");
     const state = { P: null, pi: null, melody: null, error: null, exact: null, shown: null };
     root.m2dState = state;
-    let built = false;
 
-    function el(tag, attrs, parent, text) {
-      const e = document.createElement(tag);
-      for (const k in attrs) e.setAttribute(k, attrs[k]);
-      if (text !== undefined) e.textContent = text;
-      if (parent) parent.appendChild(e);
-      return e;
-    }
+    const el = live.el;
 
     function build() {
       const bar = el("div", { class: "m2d-live-controls" }, body);
@@ -324,11 +316,6 @@
       }).join(" "));
     }
 
-    on.addEventListener("click", function () {
-      if (!built) { build(); built = true; }
-      body.hidden = !body.hidden;
-      on.setAttribute("aria-expanded", String(!body.hidden));
-      on.textContent = body.hidden ? cfg.labelOn : cfg.labelOff;
-    });
+    live.toggle(root, cfg, build);
   };
 })();

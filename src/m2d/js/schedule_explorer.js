@@ -82,7 +82,6 @@
 
   df.explorer = function (root, cfg) {
     const body = root.querySelector(".m2d-live-body");
-    const on = root.querySelector(".m2d-live-on");
     const flat = decodeFloat32(cfg.x0);
     const x0 = [];
     for (let i = 0; i < cfg.mels; i++) x0.push(flat.subarray(i * cfg.frames, (i + 1) * cfg.frames));
@@ -97,15 +96,9 @@
     }
     const state = { x0: x0, phase: phase, eps: null, xt: null, alphaBar: null, error: null, t: null };
     root.m2dState = state;
-    let built = false, ctl = null;
+    let ctl = null;
 
-    function el(tag, attrs, parent, text) {
-      const e = document.createElement(tag);
-      for (const k in attrs) e.setAttribute(k, attrs[k]);
-      if (text !== undefined) e.textContent = text;
-      if (parent) parent.appendChild(e);
-      return e;
-    }
+    const el = live.el;
     function build() {
       const bar = el("div", { class: "m2d-live-controls" }, body);
       const lab = function (text, input) { const l = el("label", {}, bar, text + " "); l.appendChild(input); return input; };
@@ -200,11 +193,6 @@
       c.putImageData(img, 0, 0);
     }
 
-    on.addEventListener("click", function () {
-      if (!built) { build(); built = true; }
-      body.hidden = !body.hidden;
-      on.setAttribute("aria-expanded", String(!body.hidden));
-      on.textContent = body.hidden ? cfg.labelOn : cfg.labelOff;
-    });
+    live.toggle(root, cfg, build);
   };
 })();
