@@ -12,6 +12,9 @@ sound uses the clean signal's STFT phase and the precomputed mel pseudo-inverse
 (beta outside (0, 1), beta_1 > beta_T, t > T) shows a message beside the controls and leaves
 the sliders and the last valid picture as they are.
 
+In the HTML book, :func:`explorer_live` computes the explorer in the reader's browser, and
+:func:`generate_live` is Part III's "generate" button: DDIM with the trained U-Net in the page.
+
 Notebook: notebooks/03_diffusion.ipynb
 """
 
@@ -281,6 +284,72 @@ def explorer_live(melody, seconds: float = 3.0, tempo: float = 120.0):
     return HTML(live.widget_html("diffusion.explorer", config,
                                  ["live_common", "spectro", "schedule_explorer"],
                                  title="Noise-schedule explorer, live in this page"))
+
+
+#: The live generator's sampler: DDIM steps offered, the default, and Griffin-Lim iterations for
+#: its sound (few: the page inverts in plain JavaScript; benchmarks/live_bench.py measures them).
+LIVE_MIN_STEPS, LIVE_MAX_STEPS, LIVE_DEFAULT_STEPS = 10, 50, 20
+LIVE_GL_ITER = 16
+
+
+def generate_live(model, config, clip, directory=None, width: int = 64):
+    """Part III's live "generate" button for the HTML book: on its first press the page loads ONNX
+    Runtime Web (``ort/ort-live.js``, shared by the book) and the trained U-Net exported by
+    :func:`m2d.models.export.onnx_bytes` (a model script written into ``directory`` now), then each
+    press draws x_T ~ N(0, I) in the page from the reader's seed and runs DDIM with 10..50 steps
+    (:func:`m2d.models.sampling.ddim_sample`, the chapter's phrase sampler: eta =
+    :data:`m2d.models.ddpm.BOOK_PHRASE_ETA`, x0_hat clipped to ``clip``), draws the 64 x ``width``
+    spectrogram and plays it (Griffin-Lim in the page). The script is src/m2d/js/ddim_live.js.
+
+    Notebook: notebooks/03_diffusion.ipynb
+    Args:
+        model (UNet): the chapter's trained U-Net
+        config (DDPMConfig): its training configuration (the noise schedule)
+        clip (tuple[float, float]): the clipping interval of x0_hat (:func:`m2d.models.ddpm.centred_clip`)
+        directory (Path, str or None): where the model script goes; None:
+            :func:`m2d.widgets.attention.live_directory` (the book build's ``_vendor/models``)
+        width (int): frames, a positive multiple of 4 (the training patches' 64 by default)
+    Returns:
+        widget (IPython.display.HTML): the live section, or a note when there is no book build
+    Raises:
+        TypeError: not a U-Net
+        ValueError: a width that is not a positive multiple of 4
+    """
+    import matplotlib
+    from IPython.display import HTML
+
+    from m2d import cache, live
+    from m2d.models import ddpm, export
+    from m2d.models.unet import UNet
+    from m2d.widgets.attention import LIVE_MODELS, LIVE_RUNTIME, live_directory
+
+    if not isinstance(model, UNet):
+        raise TypeError(f"the live generator runs a UNet, got {type(model).__name__}")
+    if int(width) != width or width <= 0 or width % 4:
+        raise ValueError(f"width must be a positive multiple of 4, got {width}")
+    directory = live_directory() if directory is None else directory
+    if directory is None:
+        return HTML("<p>(The live generator is part of the HTML book.)</p>")
+    model.eval()
+    name = f"unet-{cache.cache_key(export.export_key(model))}"
+    blob = export.onnx_bytes(model, "unet")
+    export.write_model_script(directory, name, blob, replaces="unet")
+    lo, hi = sampling_clip = tuple(float(v) for v in clip)
+    if not lo < hi:
+        raise ValueError(f"clip must be (lo, hi) with lo < hi, got {clip}")
+    lut = np.round(matplotlib.colormaps["magma"](np.linspace(0, 1, 256))[:, :3] * 255).astype(int)
+    schedule = config.noise_schedule()
+    cfg = {"runtime": LIVE_RUNTIME, "model": f"{LIVE_MODELS}/{name}.js", "model_name": name,
+           "root": "../", "mels": audio.N_MELS, "width": int(width), "T": int(schedule.T),
+           "alpha_bar": [float(v) for v in schedule.alpha_bar], "clip": list(sampling_clip),
+           "eta": float(ddpm.BOOK_PHRASE_ETA), "min_steps": LIVE_MIN_STEPS,
+           "max_steps": LIVE_MAX_STEPS, "default_steps": LIVE_DEFAULT_STEPS, "gl_iter": LIVE_GL_ITER,
+           "lut": lut.ravel().tolist(), "seconds": int(width) * audio.HOP / audio.SR}
+    return HTML(live.widget_html("diffusion.generator", cfg,
+                                 ["live_common", "spectro", "schedule_explorer", "ddim_live"],
+                                 title="Generate: DDIM with the trained U-Net, live in this page",
+                                 label_on="Try it live: generate in your browser (loads a 5 MB "
+                                          f"runtime and the {len(blob) / 1e6:.1f} MB U-Net once)"))
 
 
 class PixelDiffusionExample(WorkedExample):
