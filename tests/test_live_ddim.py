@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import OfflinePage
 from test_browser import Visit, book  # noqa: F401  (the built-book fixture)
 
-from m2d import audio, live, spectro
+from m2d import audio, spectro
 from m2d.models import ddpm, export, sampling
 from m2d.widgets import diffusion as diffusion_widgets
 from m2d.widgets.attention import LIVE_RUNTIME
@@ -40,33 +41,17 @@ def page(browser, tmp_path_factory, unet, clip):
     if not RUNTIME.exists():
         pytest.skip(f"{RUNTIME} is missing: run `make vendor`")
     root = tmp_path_factory.mktemp("live-ddim")
-    live.write_assets(root)
     (root / "ort").mkdir()
     (root / "ort" / "ort-live.js").symlink_to(RUNTIME)
     html = diffusion_widgets.generate_live(unet, ddpm.BOOK_CONFIG, clip, directory=root / "models").data
-    (root / "ddim.html").write_text('<!doctype html><html lang="en" data-content_root="./"><head>'
-                                    f'<meta charset="utf-8"><title>t</title></head><body>{html}'
-                                    "</body></html>", encoding="utf-8")
-    pg = browser.new_page()
-    errors, blocked, loaded = [], [], []
-    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-
-    def route(r):
-        if r.request.url.startswith(("file://", "data:", "blob:")):
-            loaded.append(r.request.url)
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    pg.route("**/*", route)
-    pg.goto((root / "ddim.html").as_uri())
+    offline = OfflinePage(browser, root, html, "ddim.html")
+    pg = offline.page
     pg.click(".m2d-live-on")
-    assert not any("ort-live" in u or "/models/" in u for u in loaded)  # nothing before a press
+    # nothing loaded before a press of "generate"
+    assert pg.evaluate("() => !document.querySelector(\"script[src*='ort-live'], script[src*='models/']\")"
+                       " && !window.M2D_MODELS")
     yield pg
-    assert not errors and not blocked, (errors, blocked)
-    pg.close()
+    offline.close()
 
 
 def _fake_noise(monkeypatch, draws):

@@ -74,21 +74,12 @@
   }
 
   df.generator = function (root, cfg) {
-    const body = root.querySelector(".m2d-live-body");
-    const on = root.querySelector(".m2d-live-on");
     const H = cfg.mels, W = cfg.width, N = H * W;
     const state = { ready: false, runs: 0, error: null, xT: null, noises: [], taus: null, x0: null,
       timings: [], sampleMs: null, soundMs: null, loadMs: null, cfg: cfg };
     root.m2dState = state;
-    let session = null, ort = null, built = false, busy = false, ctl = null;
-
-    function el(tag, attrs, parent, text) {
-      const e = document.createElement(tag);
-      for (const k in attrs) e.setAttribute(k, attrs[k]);
-      if (text !== undefined) e.textContent = text;
-      if (parent) parent.appendChild(e);
-      return e;
-    }
+    let session = null, ort = null, busy = false, ctl = null;
+    const el = live.el;
     let starting = null;
     function start() {  // once: concurrent first calls share one session
       if (!starting) starting = load().catch(function (e) { starting = null; throw e; });
@@ -212,7 +203,7 @@
         ctl.go.disabled = false;
       }
     }
-    function build() {
+    function build(body) {
       const bar = el("div", { class: "m2d-live-controls" }, body);
       const lab = function (text, input) { const l = el("label", {}, bar, text + " "); l.appendChild(input); return input; };
       const steps = lab("DDIM steps", el("input", { name: "steps", type: "number", min: cfg.min_steps,
@@ -230,11 +221,6 @@
       root.m2dControls = ctl;
       go.addEventListener("click", generate);
     }
-    on.addEventListener("click", function () {
-      if (!built) { build(); built = true; }
-      body.hidden = !body.hidden;
-      on.setAttribute("aria-expanded", String(!body.hidden));
-      on.textContent = body.hidden ? cfg.labelOn : cfg.labelOff;
-    });
+    live.toggle(root, cfg, build);
   };
 })();
