@@ -3,7 +3,7 @@ held equal to the library in Chromium (a page in tmp_path from file://, every ot
 blocked): the page's eps_theta (the shipped U-Net in ONNX Runtime Web) against torch's, one DDIM step
 with the page's noise against m2d.models.sampling.reverse_step, a whole 10-step sample against
 ddim_sample from the page's x_T and per-step noise, the step lists against ddim_timesteps, and the
-sound. The last test presses the button in the built chapter.
+sound. The last test presses the button in the built chapter, in both editions.
 """
 
 from __future__ import annotations
@@ -134,8 +134,9 @@ def test_the_button_generates_and_plays(page):
     assert "steps must be" in page.evaluate(f"() => {STATE}.error")
 
 
-def test_the_built_chapter_generates_offline(browser, book, unet, clip, monkeypatch):  # noqa: F811
-    v = Visit(browser, book / "notebooks" / "03_diffusion.html")
+@pytest.mark.parametrize("edition", ["", "zh/"])  # zh/ shares the English build's ort/ and models/
+def test_the_built_chapter_generates_offline(browser, book, unet, clip, monkeypatch, edition):  # noqa: F811
+    v = Visit(browser, book / edition / "notebooks" / "03_diffusion.html")
     pg = v.page
     sel = "section.m2d-live[data-m2d-live='diffusion.generator']"
     pg.click(f"{sel} .m2d-live-on")
