@@ -34,9 +34,10 @@ vendor: _vendor/.stamp
 
 # The execution cache keys on notebook content only: when the library changes (its Python, its
 # JSON, or the JavaScript of the live widgets the pages embed), drop it so every page shows what the
-# current code computes (and make Sphinx re-read every page).
+# current code computes (and make Sphinx re-read every page, the Chinese edition's too: its sources
+# do not change when the library does, so its own environment would keep the old outputs).
 _build/.src-stamp: $(shell find src -name '*.py' -o -name '*.json' -o -name '*.js' | sort)
-	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute _build/zh
 	mkdir -p _build && touch $@
 
 book: $(STAMP) _vendor/.stamp _build/.src-stamp

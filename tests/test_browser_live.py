@@ -123,6 +123,12 @@ def test_live_attention_matches_the_library(book, browser, transformer, edition)
     _wait_update(page, n)
     assert page.inner_text(".m2d-attn-live-error").strip() == ""
     assert _state(page)["continuation"] == s["continuation"]
+    # the melody and its continuation are heard: the note bank loads, Web Audio starts a buffer
+    page.click(".m2d-attn-live-play")
+    page.wait_for_function("() => window.m2dLive.lastSound", timeout=20_000)
+    sound = page.evaluate("() => window.m2dLive.lastSound")
+    assert sound["started"] and sound["peak"] > 0.1
+    assert sound["seconds"] == pytest.approx((len(s["midi"]) + len(s["continuation"])) * 0.5, abs=1e-3)
     assert not v.errors, f"console errors: {v.errors[:5]}"
     assert not v.blocked, v.blocked
     v.page.close()

@@ -118,14 +118,6 @@
     for (i = 0; i < k; i++) { p[i] = Math.exp(z[off + i] - mx); s += p[i]; }
     return p.map(function (v) { return v / s; });
   }
-  function mulberry32(a) {
-    return function () {
-      a |= 0; a = (a + 0x6D2B79F5) | 0;
-      var t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
 
   // ------------------------------------------------------------ drawing
   var VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
@@ -243,7 +235,7 @@
   }
   function seed() { var s = parseInt(seedBox.value, 10); return isFinite(s) && s >= 0 ? s : 0; }
   function sample(pcs, midi) {  // x_t ~ p(. | past), left to right, in quarter notes
-    var rand = mulberry32(seed()), seq = pcs.slice(), notes = [], prev = midi[midi.length - 1];
+    var rand = live.rng(seed()), seq = pcs.slice(), notes = [], prev = midi[midi.length - 1];
     function step(k) {
       if (k === cfg.continuation) return Promise.resolve(notes);
       return run(seq).then(function (out) {
@@ -270,6 +262,15 @@
       sw.checked = false;
       body.hidden = true;
     });
+  });
+  // the typed melody and the sampled continuation, in quarter notes at 120 bpm, through the book's
+  // note bank (live_common.js): the instrument of the precomputed frames' sound
+  root.querySelector(".m2d-attn-live-play").addEventListener("click", function () {
+    if (!me.midi || !me.continuation) return;
+    var notes = me.midi.concat(me.continuation);
+    live.renderMelody(notes, notes.map(function () { return 1.0; }), 120)
+      .then(function (r) { live.play(r.signal, r.sr); me.played = notes.length; })
+      .catch(function (e) { err.textContent = "\u26a0 sound: " + e.message; });
   });
   text.addEventListener("input", update);
   seedBox.addEventListener("input", update);

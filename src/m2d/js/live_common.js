@@ -78,7 +78,9 @@
     const y = new Float32Array(bounds[bounds.length - 1]);
     const release = Math.floor(0.03 * b.sr);  // int(0.03 * sr), as synthesize
     for (let k = 0; k < midi.length; k++) {
-      const m = Math.min(b.high, Math.max(b.low, midi[k]));
+      let m = midi[k];  // outside the bank's range: the same pitch class an octave in
+      while (m < b.low) m += 12;
+      while (m > b.high) m -= 12;
       const off = (m - b.low) * b.length;
       const n = Math.min(bounds[k + 1] - bounds[k], b.length);
       for (let i = 0; i < n; i++) {

@@ -489,7 +489,11 @@ def explorer_live_html(model, directory: Path | str,
            "root": "../", "inputs": list(spec.inputs), "layers": model.cfg.n_layers,
            "heads": model.cfg.n_heads, "bos": BOS, "quarter_class": 1 + int(duration_class(1.0)),
            "max_notes": MAX_TYPED_NOTES, "continuation": LIVE_CONTINUATION}
-    script = _LIVE_JS.read_text().replace("%(id)s", pid)
+    from m2d import live
+
+    # live_common.js: the seeded generator, and the note bank the melody plays through (the
+    # additive instrument of the precomputed frames' sound, loaded on the first press of play)
+    script = live.script("live_common") + "\n" + _LIVE_JS.read_text().replace("%(id)s", pid)
     label = "Attention explorer, live: the trained Transformer running in this page"
     return (
         f"<div class='m2d-attn-live' id='{pid}' role='group' aria-label='{label}' data-live='off' "
@@ -513,7 +517,9 @@ def explorer_live_html(model, directory: Path | str,
         "<figure style='margin:6px 0'><canvas class='m2d-attn-live-dist' role='img' width='360' "
         "height='140' aria-label='next-note distribution'></canvas>"
         "<figcaption class='m2d-attn-live-dist-text'></figcaption></figure>"
-        "<div class='m2d-attn-live-continuation'></div></div>"
+        "<div class='m2d-attn-live-continuation'></div>"
+        "<button type='button' class='m2d-attn-live-play'>\u25b6 play the melody and its continuation"
+        "</button></div>"
         f"<script type='application/json' class='m2d-attn-live-config'>{json.dumps(cfg)}</script>"
         f"<script>{script}</script></div>")
 
