@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_browser import book  # noqa: F401  (the built book, a fixture)
 
 from m2d import audio, corpus, live, spectro
 from m2d import diffusion as df
@@ -121,10 +122,9 @@ def test_istft_and_sound_equal_the_library(page, melody):
     assert snd["seconds"] == pytest.approx(len(y) / audio.SR)
 
 
-def test_the_built_chapter_runs_the_explorer_offline(browser, request):
+def test_the_built_chapter_runs_the_explorer_offline(browser, book):  # noqa: F811
     from test_browser import Visit
 
-    book = request.getfixturevalue("book")
     v = Visit(browser, book / "notebooks" / "03_diffusion.html")
     pg = v.page
     sel = "section.m2d-live[data-m2d-live='diffusion.explorer']"

@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 import pytest
+from test_browser import book  # noqa: F401  (the built book, a fixture)
 
 from m2d import audio, live, markov, pitch
 from m2d.widgets import markov as markov_widgets
@@ -170,12 +171,11 @@ def test_rendered_melody_is_the_bank_cut_at_the_tempo(page):
     np.testing.assert_allclose(r, expect, atol=1e-6)
 
 
-def test_the_built_chapter_runs_the_editor_offline(browser, request):
+def test_the_built_chapter_runs_the_editor_offline(browser, book):  # noqa: F811
     """Chapter 1 of the built book, from file:// with the network blocked: the live editor loads
     nothing until pressed, then computes the library's pi and plays the note bank it loads once."""
     from test_browser import Visit
 
-    book = request.getfixturevalue("book")
     v = Visit(browser, book / "notebooks" / "01_markov.html")
     pg = v.page
     loaded = "() => Array.from(document.scripts).filter(s => (s.src || '').includes('m2d-live')).length"

@@ -26,8 +26,9 @@ exports again, and a corrupt or truncated file is rebuilt.
 :func:`run` evaluates a graph with Python's onnxruntime (the tests compare it with torch to 1e-5),
 :func:`model_script` wraps one as the small script the page loads on demand.
 
-Notebook: notebooks/02_attention.ipynb (the attention explorer's live mode; the LSTM and Part III's
-U-Net of notebooks/03_diffusion.ipynb are exported and tested here, not yet shown live)
+Notebook: notebooks/02_attention.ipynb (the attention explorer's live mode), notebooks/03_diffusion.ipynb
+(the generate button: DDIM with the shipped U-Net in the page); the LSTM is exported and tested here,
+not yet shown live
 """
 
 from __future__ import annotations
