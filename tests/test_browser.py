@@ -323,3 +323,18 @@ def test_page_passes_axe(book, browser, name):
     bad = [f"{x['impact']} {x['id']} ({x['count']}x): {x['help']}; e.g. {x['nodes'][:2]}"
            for x in found if x["impact"] in AXE_FAIL]
     assert not bad, f"{name}: axe-core found {len(bad)} serious/critical rule(s):\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("page, query, at_least", [("search.html", "stationary", 2),
+                                                   ("zh/search.html", "马尔可夫", 3),
+                                                   ("zh/search.html", "注意力", 3)])
+def test_search_finds_pages_in_both_editions(book, browser, page, query, at_least):
+    """Sphinx's search, offline, in each edition (the Chinese index is segmented into words by
+    jieba: without it a query matched only identical runs of characters)."""
+    v = Visit(browser, book / page)
+    v.page.goto((book / page).as_uri() + "?q=" + query)
+    v.page.wait_for_function("() => /\\d/.test((document.querySelector('#search-results p') || {}).innerText"
+                             " || '')", timeout=20_000)
+    found = v.page.evaluate("() => document.querySelectorAll('#search-results li').length")
+    assert found >= at_least, f"{page}?q={query}: {found} pages"
+    v.page.close()
