@@ -62,3 +62,40 @@ def test_widget_state_is_kept_only_when_a_widget_is_shown():
     shown.cells = [nbformat.v4.new_code_cell("w", outputs=[nbformat.v4.new_output(
         "display_data", data={tool.WIDGET_VIEW: {"model_id": "m"}, "text/plain": "W"})])]
     assert not tool.drop_unshown_widget_state(shown) and shown.metadata["widgets"] == state
+
+
+def test_a_kernel_that_dies_at_start_is_started_again(tmp_path, monkeypatch):
+    """The port race between two kernels started at once kills one before kernel_info: the worker
+    starts it again instead of failing the build; a notebook's own error is not retried."""
+    from jupyter_cache.executors import utils
+
+    tool = _tool()
+    path = tmp_path / "nb.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("1")]
+    nbformat.write(nb, path)
+    calls = []
+
+    class Result:
+        time, err, exc_string = 0.5, None, None
+
+    def flaky(nb, **kwargs):
+        calls.append(1)
+        if len(calls) < 3:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return Result()
+
+    monkeypatch.setattr(utils, "single_nb_execution", flaky)
+    monkeypatch.setattr(tool.time, "sleep", lambda s: None)
+    _, _, seconds, error = tool._execute(str(path), None, {"timeout": 10})
+    assert len(calls) == 3 and seconds == 0.5 and error is None
+
+    def broken(nb, **kwargs):
+        calls.append(1)
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(utils, "single_nb_execution", broken)
+    calls.clear()
+    with pytest.raises(RuntimeError, match="something else"):
+        tool._execute(str(path), None, {"timeout": 10})
+    assert len(calls) == 1

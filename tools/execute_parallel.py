@@ -58,16 +58,32 @@ def execute_config() -> dict:
     return {"timeout": execute.get("timeout", 30), "allow_errors": execute.get("allow_errors", False)}
 
 
+#: Two kernels started at once can pick the same free TCP port (jupyter_client chooses ports by
+#: binding and releasing them): the loser dies with "Address already in use" before it replies.
+KERNEL_START_ATTEMPTS = 3
+
+
 def _execute(path: str, threads: int | None, config: dict) -> tuple[str, object, float, str | None]:
-    """Worker: execute one notebook in its folder; return (path, executed notebook, seconds, error)."""
+    """Worker: execute one notebook in its folder; return (path, executed notebook, seconds, error).
+    A kernel that dies before it starts (a port race between the two workers) is started again."""
     from jupyter_cache.executors.utils import single_nb_execution
 
     if threads is not None:  # inherited by the kernel process
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
             os.environ[var] = str(threads)
-    nb = nbformat.read(path, as_version=4)
-    result = single_nb_execution(nb, cwd=str(Path(path).parent), meta_override=True, **config)
-    return path, nb, result.time, (result.exc_string if result.err is not None else None)
+    for attempt in range(KERNEL_START_ATTEMPTS):
+        nb = nbformat.read(path, as_version=4)
+        try:
+            result = single_nb_execution(nb, cwd=str(Path(path).parent), meta_override=True, **config)
+        except RuntimeError as exc:  # the kernel never started: retry, it is not the notebook's fault
+            if "Kernel died before replying" not in str(exc) or attempt == KERNEL_START_ATTEMPTS - 1:
+                raise
+            print(f"execute_parallel: {Path(path).stem}: kernel did not start ({exc}); retrying",
+                  file=sys.stderr, flush=True)
+            time.sleep(1.0 + attempt)
+            continue
+        return path, nb, result.time, (result.exc_string if result.err is not None else None)
+    raise AssertionError("unreachable")
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
