@@ -55,24 +55,6 @@
     return { x: out, s: s };
   };
 
-  function loadScript(src) {
-    const all = (window.m2dScripts = window.m2dScripts || {});
-    if (!all[src]) all[src] = new Promise(function (resolve, reject) {
-      const s = document.createElement("script");
-      s.src = src;
-      s.onload = resolve;
-      s.onerror = function () { reject(new Error("could not load " + src)); };
-      document.head.appendChild(s);
-    });
-    return all[src];
-  }
-  function base(cfg) {  // the HTML root that holds ort/ and models/ (see attention_live.js)
-    const vendored = document.querySelector("script[src*='widgets-config.js']");
-    if (vendored) return new URL(".", vendored.src).href;
-    const r = document.documentElement.dataset.content_root;
-    return r === undefined ? cfg.root : r;
-  }
-
   df.generator = function (root, cfg) {
     const H = cfg.mels, W = cfg.width, N = H * W;
     const state = { ready: false, runs: 0, error: null, xT: null, noises: [], taus: null, x0: null,
@@ -88,11 +70,11 @@
     function load() {
       const t0 = performance.now();
       status("loading the runtime and the U-Net…");
-      return loadScript(base(cfg) + cfg.runtime).then(function () {
+      return live.loadScript(live.vendorRoot(cfg.root) + cfg.runtime).then(function () {
         return window.m2dOrt;  // the runtime's module, imported (a promise)
       }).then(function (o) {
         ort = o;
-        return loadScript(base(cfg) + cfg.model);
+        return live.loadScript(live.vendorRoot(cfg.root) + cfg.model);
       }).then(function () {
         const bin = atob(window.M2D_MODELS[cfg.model_name]), bytes = new Uint8Array(bin.length);
         for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);

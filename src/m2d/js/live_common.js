@@ -9,24 +9,36 @@
   live.common = true;
 
   // -- assets -------------------------------------------------------------------------------
-  const loading = {};
+  // Insert <script src> once per address (memoised for every widget of the page, by URL);
+  // resolves when the script has run.
+  live.loadScript = function (src) {
+    const all = (window.m2dScripts = window.m2dScripts || {});
+    if (!all[src]) all[src] = new Promise(function (resolve, reject) {
+      const s = document.createElement("script");
+      s.src = src;
+      s.onload = function () { resolve(); };
+      s.onerror = function () { delete all[src]; reject(new Error("could not load " + src)); };
+      document.head.appendChild(s);
+    });
+    return all[src];
+  };
   live.contentRoot = function () {
     const root = document.documentElement.dataset.content_root;
     return root === undefined ? null : root;
   };
+  // The HTML root that holds the vendored ort/ and models/ (the Chinese edition, zh/, shares the
+  // English build's: found through the vendored widgets-config.js every book page loads).
+  live.vendorRoot = function (fallback) {
+    const vendored = document.querySelector("script[src*='widgets-config.js']");
+    if (vendored) return new URL(".", vendored.src).href;
+    const r = live.contentRoot();
+    return r === null ? fallback : r;
+  };
   // Load _static/m2d-live/<name> once; resolves when the script has run.
   live.loadAsset = function (name) {
-    if (loading[name]) return loading[name];
     const root = live.contentRoot();
     if (root === null) return Promise.reject(new Error("this page is not part of the HTML book"));
-    loading[name] = new Promise(function (resolve, reject) {
-      const s = document.createElement("script");
-      s.src = root + "_static/m2d-live/" + name;
-      s.onload = function () { resolve(); };
-      s.onerror = function () { delete loading[name]; reject(new Error("could not load " + s.src)); };
-      document.head.appendChild(s);
-    });
-    return loading[name];
+    return live.loadScript(root + "_static/m2d-live/" + name);
   };
 
   // numpy's rounding (half to even), so sample counts match m2d.audio.synthesize
