@@ -118,3 +118,12 @@ def test_the_zh_build_configuration_is_derived_from_the_english_one():
     for key in ("proof_title_format", "numfig", "bibtex_reference_style", "nb_merge_streams"):
         assert cfg["sphinx"]["config"][key] == en["sphinx"]["config"][key]
     assert cfg["sphinx"]["extra_extensions"] == en["sphinx"]["extra_extensions"]
+
+
+def test_a_glued_phrase_may_have_its_own_chinese_words():
+    """{glue:text}`x_zh` in a zh page stands for {glue:text}`x` (tables.glue(..., zh=...)); any
+    other glue name is still a structure break."""
+    en = "the samples are {glue:text}`fd_verdict` the data, by {glue:text}`fd_ratio`"
+    ratio = "{glue:text}`fd_ratio` 倍"
+    assert translation.structure_problems("p", en, "离数据{glue:text}`fd_verdict_zh`，" + ratio) == []
+    assert translation.structure_problems("p", en, "样本{glue:text}`fd_other_zh`，" + ratio)

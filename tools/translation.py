@@ -159,6 +159,9 @@ def structure(text: str) -> dict[str, list]:
     out = {}
     for name, rx in _STRUCTURE.items():
         found = rx.findall(text)
+        if name == "role":  # a zh page quotes a glued text value in its own words: name_zh
+            found = [(k, v[:-3] if k.startswith("glue") and v.endswith("_zh") else v)
+                     for k, v in found]
         out[name] = sorted(map(str, found))
     inline = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
     out["inline math"] = sorted(" ".join(m.split()) for m in re.findall(r"(?<![\\$])\$([^$]+?)\$", inline))

@@ -75,16 +75,21 @@ def mean_spread(values, noun: str = "set", digits: int = 1) -> str:
     return f"{v.mean():.{digits}f} ± {v.std():.{digits}f} ({v.size} {noun}s)"
 
 
-def glue(name: str, value: Any) -> Any:
+def glue(name: str, value: Any, zh: str | None = None) -> Any:
     """Bind a computed number to the prose: ``{glue:text}`name``` (or ``{glue:text}`name:.2f```)
     in a Markdown cell shows ``value`` as this execution computed it, so text and output cannot
     disagree (myst-nb's ``glue``, not displayed in the cell). Where myst-nb is not installed (a
     plain Colab runtime) nothing is recorded and the value is simply returned.
 
+    A value that is words, not a number, needs its own words in the Chinese edition: ``zh`` is
+    glued as ``<name>_zh``, which the zh page quotes instead (its code cells are the English ones,
+    so one execution serves both editions).
+
     Notebook: every chapter whose prose quotes a computed number
     Args:
         name (str): the key the prose uses (letters, digits, ``_``)
         value: a number or short text
+        zh (str or None): the Chinese words for a text value
     Returns:
         value: unchanged
     Raises:
@@ -97,4 +102,6 @@ def glue(name: str, value: Any) -> Any:
     except ImportError:  # pragma: no cover - outside the book's build environment
         return value
     _glue(name, value, display=False)
+    if zh is not None:
+        _glue(f"{name}_zh", zh, display=False)
     return value
