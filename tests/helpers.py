@@ -59,11 +59,11 @@ class OfflinePage:
     request blocked; console errors and blocked requests are recorded. ``close()`` fails the test on
     either."""
 
-    def __init__(self, browser, root, widget_html: str, name: str = "widget.html"):
+    def __init__(self, browser, root, widget_html: str, name: str = "widget.html", lang: str = "en"):
         from m2d import live
 
         live.write_assets(root)
-        (root / name).write_text('<!doctype html><html lang="en" data-content_root="./"><head>'
+        (root / name).write_text(f'<!doctype html><html lang="{lang}" data-content_root="./"><head>'
                                  f'<meta charset="utf-8"><title>{name}</title></head><body>'
                                  f"{widget_html}</body></html>", encoding="utf-8")
         self.page = browser.new_page()

@@ -136,6 +136,15 @@ def write_assets(html_root: str | Path) -> list[Path]:
     return paths
 
 
+def common_script() -> str:
+    """``js/live_common.js`` with the book's translation rules (:func:`m2d.i18n.rules_json`) for
+    ``live.localize``: what every live widget's inline script starts with."""
+    from m2d import i18n
+
+    return (script("live_common") + "\nwindow.m2dLive.i18nRules = window.m2dLive.i18nRules || "
+            f"{i18n.rules_json()};\n")
+
+
 def widget_html(kind: str, config: dict[str, Any], scripts: list[str], title: str,
                 label_on: str = "Try it live: compute in your browser") -> str:
     """A live widget for the static page: a toggle button (closed by default, so a reader who never
@@ -156,7 +165,7 @@ def widget_html(kind: str, config: dict[str, Any], scripts: list[str], title: st
     except ValueError as exc:
         raise ValueError(f"config must be finite JSON: {exc}") from None
     cfg = cfg.replace("</", "<\\/")  # never ends the inline script
-    code = "\n".join(script(s) for s in scripts)
+    code = "\n".join(common_script() if s == "live_common" else script(s) for s in scripts)
     uid = f"m2d-live-{uuid.uuid4().hex[:8]}"
     ctor = "window.m2dLive." + ".".join(part for part in kind.split(".") if part.isidentifier())
     return (f'<section class="m2d-live" id="{uid}" data-m2d-live="{html.escape(kind)}" '
@@ -164,5 +173,6 @@ def widget_html(kind: str, config: dict[str, Any], scripts: list[str], title: st
             f'<p class="m2d-live-title"><strong>{html.escape(title)}</strong></p>'
             f'<button type="button" class="m2d-live-on" aria-expanded="false">{html.escape(label_on)}'
             f'</button><div class="m2d-live-body" hidden></div>'
-            f"<script>{code}\n({ctor})(document.getElementById('{uid}'), "
-            f"{cfg});</script></section>")
+            f"<script>{code}\n({ctor})(document.getElementById('{uid}'), {cfg});\n"
+            f"window.m2dLive.localize && window.m2dLive.localize(document.getElementById('{uid}'));"
+            "</script></section>")

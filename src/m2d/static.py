@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from m2d import checks
+from m2d import checks, i18n
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,19 @@ _JS = """
       cap = root.querySelector(".m2d-caption"), sheet = root.querySelector(".m2d-fscore"),
       links = root.querySelectorAll(".m2d-files a"), packed = null,
       shown = [data.first_score, data.first_files];
+  // the Chinese edition shows the same frames with the words m2d.i18n translated at build time
+  var zh = /^zh/i.test(document.documentElement.lang || "") ? data.zh : null;
+  var title = zh ? zh.title : data.title;
+  if (zh) {
+    root.setAttribute("aria-label", title);
+    root.querySelector(".m2d-ftitle").textContent = title;
+    if (sheet) sheet.setAttribute("aria-label", "旋律的乐谱");
+    Array.prototype.forEach.call(root.querySelectorAll("[data-param]"), function (el) {
+      var n = el.dataset.param, name = el.parentNode.querySelector(".m2d-pname");
+      if (name) name.textContent = zh.params[n];
+      Array.prototype.forEach.call(el.options || [], function (o, i) { o.textContent = zh.values[n][i]; });
+    });
+  }
   function unpack(b64) {  // the frames' scores and files: gzip-compressed JSON
     if (typeof DecompressionStream === "undefined") return Promise.reject(new Error("old browser"));
     var bin = atob(b64), bytes = new Uint8Array(bin.length);
@@ -166,19 +179,21 @@ _JS = """
       });
       shown = [f.score, f.files];
     }, function () {
-      sheet.textContent = "(this browser cannot unpack the scores of the other frames)";
+      sheet.textContent = zh ? "（这个浏览器无法解压其他帧的乐谱）"
+                             : "(this browser cannot unpack the scores of the other frames)";
     });
   }
   function show() {
     var k = key(), f = data.frames[k];
     if (!f) return;
+    var caption = zh ? zh.captions[k] : f.caption;
     img.src = f.image;
-    img.alt = data.title + (f.caption ? ": " + f.caption : "");
+    img.alt = title + (caption ? (zh ? "：" : ": ") + caption : "");
     if (aud && f.audio) {
       aud.src = f.audio; aud.load();
-      aud.setAttribute("aria-label", "sound of " + img.alt);
+      aud.setAttribute("aria-label", (zh ? "声音：" : "sound of ") + img.alt);
     }
-    cap.textContent = f.caption;
+    cap.textContent = caption;
     root.dataset.state = k;
     showScore(f, k);
   }
@@ -187,7 +202,7 @@ _JS = """
       var vals = data.values[el.dataset.param];
       var v = el.type === "range" ? vals[+el.value] : el.value;
       var out = root.querySelector("output[data-for='" + el.dataset.param + "']");
-      if (out) out.textContent = v;
+      if (out) out.textContent = zh ? zh.values[el.dataset.param][vals.indexOf(v)] : v;
       return v;
     }).join("|");
   }
@@ -290,6 +305,11 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
             "audio": _uri("audio/mpeg", f.audio) if f.audio else None,
             "caption": f.caption} for k, f in frames.items()},
     }
+    data["zh"] = {  # the Chinese edition's words (m2d.i18n), shown where <html lang> is zh
+        "title": i18n.translate(title),
+        "params": {n: i18n.translate(n) for n in names},
+        "values": {n: [i18n.translate(v) for v in vals] for n, vals in values.items()},
+        "captions": {k: i18n.translate(f["caption"]) for k, f in data["frames"].items()}}
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode())
     for f in frames.values():  # the scores are part of what the player shows
         if f.score is not None:
@@ -328,12 +348,15 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
         label = html.escape(n)
         if n in sliders:
             controls.append(
-                f"<label>{label} <input type='range' data-param='{label}' min='0' "
+                f"<label><span class='m2d-pname'>{label}</span> "
+                f"<input type='range' data-param='{label}' min='0' "
                 f"max='{len(values[n]) - 1}' step='1' value='0'> "
                 f"<output data-for='{label}'>{html.escape(values[n][0])}</output></label>")
         else:
-            opts = "".join(f"<option>{html.escape(v)}</option>" for v in values[n])
-            controls.append(f"<label>{label} <select data-param='{label}'>{opts}</select></label>")
+            opts = "".join(f"<option value='{html.escape(v, quote=True)}'>{html.escape(v)}</option>"
+                           for v in values[n])
+            controls.append(f"<label><span class='m2d-pname'>{label}</span> "
+                            f"<select data-param='{label}'>{opts}</select></label>")
     first = data["frames"][first_id]
     safe_blob = blob.replace("</", "<\\/")  # a "</script>" inside the JSON must not end the tag
     has_audio = any(f.audio for f in frames.values())
@@ -346,7 +369,7 @@ def frame_player_html(params: dict[str, Sequence], frames: dict[tuple, Frame], t
     return (
         f"<div class='m2d-frames' id='{pid}' role='group' aria-label='{html.escape(title, quote=True)}' "
         f"style='{style}'>"
-        f"<div style='font-weight:bold'>{html.escape(title)}</div>"
+        f"<div class='m2d-ftitle' style='font-weight:bold'>{html.escape(title)}</div>"
         f"<div class='m2d-controls' style='display:flex;gap:18px;flex-wrap:wrap;margin:6px 0'>"
         f"{''.join(controls)}</div>"
         f"<img alt='{alt}' style='max-width:100%' src='{first['image']}'>"

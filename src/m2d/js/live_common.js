@@ -41,6 +41,55 @@
     return live.loadScript(root + "_static/m2d-live/" + name);
   };
 
+  // -- words: the Chinese edition ------------------------------------------------------------
+  // m2d.i18n.RULES (live.i18nRules, written into the page by the widget) applied in order, as
+  // m2d.i18n.translate does; a page whose <html lang> is Chinese shows every widget text so.
+  live.lang = function () {
+    return /^zh/i.test(document.documentElement.lang || "") ? "zh" : "en";
+  };
+  let compiled = null;
+  live.translate = function (text, lang) {
+    if ((lang || live.lang()) !== "zh" || !text || !live.i18nRules) return text;
+    if (!compiled) {
+      compiled = live.i18nRules.map(function (r) { return [new RegExp(r[0], "g"), r[1]]; });
+    }
+    const mark = /^(?:[⚠✓] )?/.exec(text)[0];  // a status mark is not part of the sentence
+    text = text.slice(mark.length);
+    for (const [rx, rep] of compiled) text = text.replace(rx, rep);
+    return mark + text;
+  };
+  // Translate the texts (and accessible names) of a widget now and whenever its script writes
+  // new ones (a MutationObserver: the widgets' own code stays in English, as the library's).
+  const ATTRS = ["aria-label", "title", "placeholder"];
+  function padded(v) {  // keep the spaces around a label's words
+    const m = /^(\s*)([\s\S]*?)(\s*)$/.exec(v);
+    return m[1] + live.translate(m[2]) + m[3];
+  }
+  function localizeNode(node) {
+    if (node.nodeType === 3) {
+      const t = padded(node.nodeValue);
+      if (t !== node.nodeValue) node.nodeValue = t;
+    } else if (node.nodeType === 1 && node.tagName !== "SCRIPT" && node.tagName !== "STYLE") {
+      for (const a of ATTRS) {
+        if (!node.hasAttribute(a)) continue;
+        const v = node.getAttribute(a), t = padded(v);
+        if (t !== v) node.setAttribute(a, t);
+      }
+      node.childNodes.forEach(localizeNode);
+    }
+  }
+  live.localize = function (root) {
+    if (!root || live.lang() !== "zh" || !live.i18nRules) return;
+    localizeNode(root);
+    new MutationObserver(function (records) {
+      for (const r of records) {
+        if (r.type === "childList") r.addedNodes.forEach(localizeNode);
+        else localizeNode(r.target);
+      }
+    }).observe(root, { subtree: true, childList: true, characterData: true, attributes: true,
+      attributeFilter: ATTRS });
+  };
+
   // numpy's rounding (half to even), so sample counts match m2d.audio.synthesize
   live.roundEven = function (x) {
     const r = Math.round(x);

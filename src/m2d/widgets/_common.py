@@ -15,15 +15,18 @@ from collections import OrderedDict
 
 import numpy as np
 
+from m2d import i18n
+
 
 def error_html(msg: str) -> str:
-    """A red warning line naming the problem (shown beside the controls; the edit is kept)."""
-    return f"<span style='color:#b00020'>&#9888; {html.escape(msg)}</span>"
+    """A red warning line naming the problem (shown beside the controls; the edit is kept), in the
+    kernel's language (:func:`m2d.i18n.tr`)."""
+    return f"<span style='color:#b00020'>&#9888; {html.escape(i18n.tr(msg))}</span>"
 
 
 def ok_html(msg: str) -> str:
-    """A green status line."""
-    return f"<span style='color:#1b5e20'>&#10003; {html.escape(msg)}</span>"
+    """A green status line, in the kernel's language (:func:`m2d.i18n.tr`)."""
+    return f"<span style='color:#1b5e20'>&#10003; {html.escape(i18n.tr(msg))}</span>"
 
 
 def strip_tags(html_text: str) -> str:

@@ -493,7 +493,8 @@ def explorer_live_html(model, directory: Path | str,
 
     # live_common.js: the seeded generator, and the note bank the melody plays through (the
     # additive instrument of the precomputed frames' sound, loaded on the first press of play)
-    script = live.script("live_common") + "\n" + _LIVE_JS.read_text().replace("%(id)s", pid)
+    script = (live.common_script() + "\n" + _LIVE_JS.read_text().replace("%(id)s", pid)
+              + f"\nwindow.m2dLive.localize(document.getElementById('{pid}'));")
     label = "Attention explorer, live: the trained Transformer running in this page"
     return (
         f"<div class='m2d-attn-live' id='{pid}' role='group' aria-label='{label}' data-live='off' "

@@ -1,0 +1,269 @@
+"""The widgets' words in the reader's language (issue 17): English by default, Chinese for ``zh``.
+
+A book page is executed once and shown in both editions (the Chinese notebooks' code cells are the
+English ones), so a widget cannot choose its language when it is computed. Instead:
+
+- a frame player (:mod:`m2d.static`) carries the Chinese forms of its title, controls, values and
+  captions beside the English ones, and its script shows them on a page whose ``<html lang>`` is
+  Chinese;
+- a live widget (:mod:`m2d.live`) carries :data:`RULES` (as :func:`rules_json`) and its script
+  translates every text it writes with the same rules (``live.tr`` in ``js/live_common.js``; a
+  browser test holds it equal to :func:`translate`);
+- in a kernel (Jupyter, Binder, Colab) the language is ``$M2D_LANG`` or :func:`set_lang`, and the
+  widgets' messages pass through :func:`tr`.
+
+The rules are ordered ``(pattern, replacement)`` pairs: a regular expression in the syntax Python and
+JavaScript share (groups, classes, ``\\b``, no look-behind) and a replacement naming groups ``{1}``,
+``{2}``, ... Every rule is applied to the whole text, in order. Words not covered stay English.
+
+Notebook: every chapter with a widget (the Chinese edition: zh/notebooks/)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from functools import lru_cache
+
+LANGS = ("en", "zh")
+_lang: str | None = None
+
+_NUM = r"(-?[\d.]+(?:e[-+]?\d+)?)"  # a number as the widgets print it
+_MARK = r"^(?:[⚠✓] )?"  # the status mark before a widget's message (⚠ error, ✓ fine)
+_STATIC = "（静态版本：{1}；在 Jupyter、Binder 或 Colab 中每个数都可以修改）"
+
+#: (pattern, replacement) pairs, applied in order; see the module docstring.
+RULES: list[tuple[str, str]] = [
+    # -- frame players: titles ---------------------------------------------------------------
+    (r" \(static version: ([^;()]*(?:\([^()]*\)[^;()]*)*); in Jupyter, Binder or Colab every "
+     r"number can be changed\)", _STATIC),
+    (r"Attention explorer \(static version: query (\d+) of melody (\d+): (\S+) \((\d+) notes\); "
+     r"every layer x head\)",
+     "注意力探索器（静态版本：旋律 {2}（{3}，{4} 个音符）的第 {1} 个查询；每层 × 每头）"),
+    (r"Transition-matrix editor \(static version: presets x seeds\)",
+     "转移矩阵编辑器（静态版本：预设 × 种子）"),
+    (r"P\^n explorer \(static version: chains x n\)", "P^n 探索器（静态版本：链数 × n）"),
+    (r"One motif, three composers \(static version: motifs x seeds\)",
+     "一个动机，三位作曲者（静态版本：动机 × 种子）"),
+    (r"Noise-schedule explorer \(static version: schedule x t, T = (\d+)\)",
+     "噪声调度探索器（静态版本：调度 × t，T = {1}）"),
+    (r"^Attention of C, E and G", "C、E、G 的注意力"),
+    (r"^The toy chain on \{C, E, G\}: P\^n and pi", "{C, E, G} 上的玩具链：P^n 与 pi"),
+    (r"^One pixel under the forward process", "前向过程中的一个像素"),
+    (r"move (\S+?)；", "拖动 {1}；"),
+    (r"拖动 temperature；", "拖动温度；"),
+    # -- frame players: captions ------------------------------------------------------------
+    (r"^(\d+) notes; query row (\d+) is a probability vector: min entry " + _NUM + ", sum " + _NUM,
+     "{1} 个音符；查询行 {2} 是概率向量：最小元素 {3}，和为 {4}"),
+    (r"\), seed (\d+): each section is the motif and one composer's (\d+) notes — Markov, then "
+     r"Transformer, then LSTM", "），种子 {1}：每段是动机加上一位作曲者的 {2} 个音符——依次为马尔可夫链、"
+     "Transformer、LSTM"),
+    (r"^(rising triad|falling line|dotted rhythm|chorale opening) \(", "{1}（"),
+    (r", seed (\d+): ", "，种子 {1}："),
+    (r"max \|P\^n - Monte Carlo\| = " + _NUM + r" \(standard error about " + _NUM + r"\)",
+     "max |P^n − 蒙特卡罗| = {1}（标准误约 {2}）"),
+    (r"✓ stochastic; max \|P\^n - pi\| over all entries = " + _NUM,
+     "✓ 随机矩阵；所有元素上的 max |P^n − pi| = {1}"),
+    (r"; mean sqrt\(ab\) x0 = " + _NUM + r", std sqrt\(1 - ab\) = " + _NUM + "; sample mean "
+     + _NUM + ", std " + _NUM, "；均值 sqrt(ab) x0 = {1}，标准差 sqrt(1 - ab) = {2}；样本均值 {3}，"
+     "标准差 {4}"),
+    (r"✓ every row sums to 1: ", "✓ 每行之和均为 1："),
+    (r"x_t keeps " + _NUM + r"% of the spectrogram's amplitude; noise std " + _NUM + r"\.",
+     "x_t 保留频谱图幅度的 {1}%；噪声标准差 {2}。"),
+    (r"^(t|n|temperature) = " + _NUM + ": ", "{1} = {2}："),
+    (r"^(ᾱ_t = \S+): ", "{1}："),
+    # -- live widgets: switches, titles --------------------------------------------------------
+    (r"^Try it live: compute in your browser$", "实时试一试：在浏览器中计算"),
+    (r"^Try it live: generate in your browser \(loads a 5 MB runtime and the " + _NUM
+     + r" MB U-Net once\)$", "实时试一试：在浏览器中生成（只加载一次 5 MB 的运行时和 {1} MB 的 U-Net）"),
+    (r"^Hide the live version$", "收起实时版本"),
+    (r"^Transition-matrix editor, live in this page$", "转移矩阵编辑器：在本页实时计算"),
+    (r"^Noise-schedule explorer, live in this page$", "噪声调度探索器：在本页实时计算"),
+    (r"^Generate: DDIM with the trained U-Net, live in this page$",
+     "生成：训练好的 U-Net 在本页实时做 DDIM 采样"),
+    (r"^Attention explorer, live: the trained Transformer running in this page$",
+     "注意力探索器（实时）：训练好的 Transformer 在本页运行"),
+    (r"live: type a melody and run the trained Transformer in this page \(loads a 5 MB runtime "
+     r"once\)", "实时：输入一段旋律，在本页运行训练好的 Transformer（只加载一次 5 MB 的运行时）"),
+    # -- live widgets: the attention explorer --------------------------------------------------
+    (r"note names such as C4 D4 E4 G4 \(quarter notes; a name without octave takes the octave "
+     r"nearest the previous note\)\. Maps: query \(rows, start token first\) against key "
+     r"\(columns\), brighter = more weight, scaled per map\.",
+     "音名如 C4 D4 E4 G4（四分音符；不写八度的音名取最接近前一个音的八度）。注意力图：查询（行，"
+     "起始词元在先）对键（列），越亮权重越大，每张图各自缩放。"),
+    (r"^▶ play the melody and its continuation$", "▶ 播放旋律及其续写"),
+    (r"^loading the runtime and the model…$", "正在加载运行时和模型…"),
+    (r"^loading the runtime and the U-Net…$", "正在加载运行时和 U-Net…"),
+    (r"^model ready in " + _NUM + " s$", "模型已就绪，用时 {1} 秒"),
+    (r"^layer (\d+), head (\d+)$", "第 {1} 层，第 {2} 个头"),
+    (r"^attention map of layer (\d+), head (\d+): (\d+) positions \(start token and (\d+) notes\); "
+     r"the last note attends most to (\S+) at position (\d+) \((\d+)%\)$",
+     "第 {1} 层第 {2} 个头的注意力图：{3} 个位置（起始词元和 {4} 个音符）；最后一个音符最关注位置 {6} 的"
+     " {5}（{7}%）"),
+    (r"^Next note: (.*) \(percent of probability, pitch classes\)$",
+     "下一个音符：{1}（概率百分比，按音级）"),
+    (r"^the Transformer's next-note distribution after the melody: most likely (.*)$",
+     "Transformer 在这段旋律之后的下一音符分布：最可能的是 {1}"),
+    (r"^next-note distribution$", "下一音符分布"),
+    (r"^A continuation sampled by the model \(seed (\d+)\): ", "模型采样的续写（种子 {1}）："),
+    (r"^the live model could not start \((.*)\); the precomputed frames above still work$",
+     "实时模型无法启动（{1}）；上面预先计算的帧仍可使用"),
+    (r"the model failed: ", "模型出错："),
+    (r"^sound: ", "声音："),
+    (r"^'(.*)' is not a note name \(expected e\.g\. C, F#, Bb or C4\)$",
+     "'{1}' 不是音名（应为 C、F#、Bb 或 C4 这样的写法）"),
+    (r"^'(.*)' is outside the MIDI range 0\.\.127$", "'{1}' 超出 MIDI 范围 0..127"),
+    (r"^type at least two notes, e\.g\. C4 D4 E4 G4$", "请至少输入两个音符，例如 C4 D4 E4 G4"),
+    (r"^(\d+) notes: at most (\d+) please$", "{1} 个音符：最多 {2} 个"),
+    # -- live widgets: the generator -------------------------------------------------------------
+    (r"^DDIM steps$", "DDIM 步数"),
+    (r"^▶ generate and play$", "▶ 生成并播放"),
+    (r"^sampling progress$", "采样进度"),
+    (r"^the generated spectrogram$", "生成的频谱图"),
+    (r"^sampled in " + _NUM + " s; turning it into sound…$", "采样用时 {1} 秒；正在转换为声音…"),
+    (r"^(\d+) DDIM steps \(η = " + _NUM + r"\) in " + _NUM + r" s, sound \((\d+) Griffin-Lim "
+     r"iterations\) in " + _NUM + " s", "{1} 步 DDIM（η = {2}）用时 {3} 秒，声音（{4} 次 Griffin-Lim "
+     "迭代）用时 {5} 秒"),
+    (r" \(model loaded in " + _NUM + r" s\)\. Press again with another seed for a new one\.$",
+     "（模型加载用时 {1} 秒）。换一个种子再按一次，得到新的样本。"),
+    (r"\. Press again with another seed for a new one\.$", "。换一个种子再按一次，得到新的样本。"),
+    (r"^a new (\d+) mel bands × " + _NUM + r" s spectrogram drawn by the trained U-Net in this page "
+     r"\(low bands at the bottom\)$", "训练好的 U-Net 在本页画出的新频谱图：{1} 个梅尔频带 × {2} 秒"
+     "（低频带在下）"),
+    # -- live widgets: the noise-schedule explorer ----------------------------------------------
+    (r"^(\S+) = " + _NUM + r" is outside \(0, 1\): a step must keep some signal and add noise\.$",
+     "{1} = {2} 不在 (0, 1) 内：每一步都必须保留一些信号并加入噪声。"),
+    (r"^β₁ = " + _NUM + " exceeds β_T = " + _NUM + r": the noise schedule must increase "
+     r"\(Definition 21\.8\)\.$", "β₁ = {1} 大于 β_T = {2}：噪声调度必须递增（定义 21.8）。"),
+    (r"^T = (-?\d+): need at least one step\.$", "T = {1}：至少需要一步。"),
+    (r"^t = (-?\d+) is outside 0\.\.T = 0\.\.(-?\d+): lower t or raise T\.$",
+     "t = {1} 不在 0..T = 0..{2} 内：请减小 t 或增大 T。"),
+    (r"^T = (.*) is not a whole number\.$", "T = {1} 不是整数。"),
+    (r"^▶ play x_t$", "▶ 播放 x_t"),
+    (r"^signal and noise power against t$", "信号与噪声功率随 t 的变化"),
+    (r"^signal and noise power$", "信号与噪声功率"),
+    (r"^the noised spectrogram x_t$", "加噪后的频谱图 x_t"),
+    (r"^right: x_t, (\d+) mel bands \(low at the bottom\) × " + _NUM + r" s, colour from −1 "
+     r"\(dark\) to 1 \(light\)$", "右：x_t，{1} 个梅尔频带（低频在下）× {2} 秒，颜色从 −1（暗）到 1（亮）"),
+    # -- live widgets: the transition-matrix editor ---------------------------------------------
+    (r"^normalise rows$", "行归一化"),
+    (r"^▶ play melody$", "▶ 播放旋律"),
+    (r"^transition matrix P: rows are the current note, columns the next$",
+     "转移矩阵 P：行是当前音符，列是下一个音符"),
+    (r"^piano roll of the sampled melody$", "采样旋律的钢琴卷帘"),
+    (r"^piano roll: ", "钢琴卷帘："),
+    (r"^stationary distribution π$", "平稳分布 π"),
+    (r"^stationary distribution: ", "平稳分布："),
+    (r"^stationary distribution$", "平稳分布"),
+    (r"^stochastic; entropy rate " + _NUM + " bits/note$", "随机矩阵；熵率 {1} 比特/音符"),
+    (r"^(\d+) notes sampled \(eighth notes\)$", "采样了 {1} 个音符（八分音符）"),
+    (r"^entry \((\S+) -> (\S+)\) = '(.*)' is not a number$", "元素 ({1} -> {2}) = '{3}' 不是数"),
+    (r"^negative weight W\[(\d+), (\d+)\] = (\S+)$", "负权重 W[{1}, {2}] = {3}"),
+    (r"^row (\d+) is all zeros; it cannot be normalised$", "第 {1} 行全为零，无法归一化"),
+    (r"^the chain is reducible with (\d+) closed classes (.*): each has its own stationary "
+     r"distribution, so pi is not unique$", "这条链可约，有 {1} 个闭类 {2}：每个闭类有自己的平稳分布，"
+     "所以 pi 不唯一"),
+    (r"^the stationary system is singular$", "平稳方程组奇异"),
+    # -- shared words: messages, controls, parameter names and preset values ---------------------
+    (r"(\S+) must be a whole number in (-?\d+)\.\.(-?\d+), got '(.*)'$",
+     "{1} 必须是 {2}..{3} 之间的整数，输入的是 '{4}'"),
+    (r"(\S+) must be a whole number ≥ 0, got '(.*)'$", "{1} 必须是 ≥ 0 的整数，输入的是 '{2}'"),
+    (r"could not load (\S+)", "无法加载 {1}"),
+    (r"^this page is not part of the HTML book$", "这个页面不属于 HTML 版的书"),
+    (r"^noise seed\b", "噪声种子"),
+    (r"^(?:seed)\b", "种子"),
+    (r"^preset\b", "预设"),
+    (r"^notes$", "音符数"),
+    (r"^start$", "起始音"),
+    (r"^tempo\b", "速度"),
+    (r"^melody$", "旋律"),
+    (r"^schedule\b", "调度"),
+    (r"^temperature\b", "温度"),
+    (r"^head$", "注意力头"),
+    (r"^layer$", "层"),
+    (r"^chain$", "链数"),
+    (r"^motif$", "动机"),
+    (r"\bBach-fitted\b", "巴赫拟合"),
+    (r"\bEssen-fitted\b", "埃森拟合"),
+    (r"\bIlliac-style\b", "Illiac 风格"),
+    (r"\btoy C-E-G\b", "玩具 C-E-G"),
+    (r"^uniform\b", "均匀"),
+    (r"^stepwise\b", "级进"),
+    (r"^linear$", "线性"),
+    (r"^cosine$", "余弦"),
+    (r"^rising triad", "上行三和弦"),
+    (r"^falling line", "下行线条"),
+    (r"^dotted rhythm", "附点节奏"),
+    (r"^chorale opening", "众赞歌开头"),
+]
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    return lang
+
+
+def get_lang() -> str:
+    """The language of widget text in this kernel: :func:`set_lang`'s, else ``$M2D_LANG``, else
+    ``"en"``.
+
+    Raises:
+        ValueError: ``$M2D_LANG`` names a language the book does not have
+    """
+    if _lang is not None:
+        return _lang
+    return _check_lang(os.environ.get("M2D_LANG", "en") or "en")
+
+
+def set_lang(lang: str | None) -> None:
+    """Choose the language of widget text in this kernel (``None``: back to ``$M2D_LANG``).
+
+    Raises:
+        ValueError: a language other than ``"en"`` or ``"zh"``
+    """
+    global _lang
+    _lang = None if lang is None else _check_lang(lang)
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> list[tuple[re.Pattern, str]]:
+    return [(re.compile(p), r) for p, r in RULES]
+
+
+def _fill(template: str, m: re.Match) -> str:
+    return re.sub(r"\{(\d)\}", lambda g: m.group(int(g.group(1))) or "", template)
+
+
+def translate(text: str, lang: str = "zh") -> str:
+    """``text`` in ``lang``: every rule of :data:`RULES` applied in order to the text after its
+    status mark (``"⚠ "`` or ``"✓ "``, kept); ``"en"``: unchanged.
+
+    Args:
+        text (str): a widget's English text
+        lang (str): ``"en"`` or ``"zh"``
+    Returns:
+        text (str)
+    Raises:
+        ValueError: an unknown language
+    """
+    if _check_lang(lang) == "en" or not text:
+        return text
+    mark = re.match(_MARK, text).group(0)  # a status mark is not part of the sentence
+    text = text[len(mark):]
+    for rx, template in _compiled():
+        text = rx.sub(lambda m, t=template: _fill(t, m), text)
+    return mark + text
+
+
+def tr(text: str) -> str:
+    """``text`` in this kernel's language (:func:`get_lang`)."""
+    return translate(text, get_lang())
+
+
+def rules_json() -> str:
+    """:data:`RULES` for the page's ``live.tr``: JSON ``[[pattern, replacement], ...]`` with the
+    replacement's ``{k}`` written as JavaScript's ``$k``."""
+    return json.dumps([[p, re.sub(r"\{(\d)\}", r"$\1", r.replace("$", "$$"))] for p, r in RULES],
+                      ensure_ascii=False)
