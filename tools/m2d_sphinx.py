@@ -302,12 +302,15 @@ def _link_pdf_after_build(app, exception) -> None:
 
 
 def _live_assets(app, exception) -> None:
-    """HTML builds: the live widgets' shared assets (the note bank), once for the book."""
+    """HTML builds: the live widgets' shared assets (the note bank), once for the book, and the
+    model scripts the pages name, from the cached ONNX exports."""
     if exception is not None or app.builder.name != "html":
         return
     from m2d import live
 
     live.write_assets(app.outdir)
+    if app.config.html_extra_path:  # the edition that serves ort/ and models/ (the English one)
+        live.write_model_scripts(app.outdir)
 
 
 def setup(app):

@@ -168,6 +168,18 @@ def _try_load(path: Path, load: Callable[[Path], T],
         return None
 
 
+def stored(name: str, key: str, load: Callable[[Path], T], suffix: str = "bin",
+           check: Callable[[T], None] | None = None) -> T | None:
+    """The artefact ``name``/``key`` that :func:`cached` stored, or ``None`` when it is missing or
+    not servable (checksum, ``load`` or ``check`` fails): for a reader that cannot build it.
+
+    Raises:
+        ValueError: a name or key that could leave the cache folder (see :func:`cache_path`)
+    """
+    found = _try_load(cache_path(name, key, suffix), load, check)
+    return None if found is None else found[0]
+
+
 #: Temporary files older than this (seconds) come from a killed writer and are removed.
 STALE_SECONDS = 3600.0
 _cleaned: set[str] = set()

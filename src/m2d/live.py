@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,50 @@ def write_assets(html_root: str | Path) -> list[Path]:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
         paths.append(path)
+    return paths
+
+
+#: a live widget's reference to its model script, in the configuration it writes into the page
+_MODEL_REF = re.compile(r'"model": "models/([a-z0-9][a-z0-9-]*)-([0-9a-f]{16})\.js"')
+
+
+def write_model_scripts(html_root: str | Path) -> list[Path]:
+    """Write ``<html_root>/models/<name>.js`` for every model a built page's live widget names
+    (``"model": "models/<kind>-<key>.js"``), from the ONNX export :func:`m2d.models.export.onnx_bytes`
+    stored in the m2d cache under that content key (checksum verified), and remove the model
+    scripts no page names (earlier exports). Called at the end of the HTML build
+    (tools/m2d_sphinx.py), so the scripts match the pages even when the execution cache outlived
+    the folder they were first written to.
+
+    Returns:
+        paths (list[Path]): the model scripts the pages need
+    Raises:
+        RuntimeError: a page names a model whose export is neither in the cache nor already there
+            (the message says how to rebuild)
+    """
+    from m2d import cache
+    from m2d.models import export
+
+    root = Path(html_root)
+    wanted: set[tuple[str, str]] = set()
+    for page in root.rglob("*.html"):
+        wanted |= set(_MODEL_REF.findall(page.read_text(encoding="utf-8", errors="replace")))
+    out = root / "models"
+    paths = []
+    for kind, key in sorted(wanted):
+        name = f"{kind}-{key}"
+        blob = cache.stored(f"onnx-{kind}", key, load=lambda p: p.read_bytes(), suffix="onnx")
+        path = out / f"{name}.js"
+        if blob is not None:
+            export.write_model_script(out, name, blob)
+        elif not path.exists():
+            raise RuntimeError(f"a page runs the model {name}, but its ONNX export is not in the m2d "
+                               f"cache ({cache.cache_dir()}): rebuild with the execution cache "
+                               "dropped (rm -rf _build/.jupyter_cache; make book)")
+        paths.append(path)
+    for p in out.glob("*.js") if out.is_dir() else []:
+        if p not in paths:
+            p.unlink()
     return paths
 
 
