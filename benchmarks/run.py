@@ -112,7 +112,7 @@ def bench_peers() -> None:
 def bench_widgets() -> None:
     """Every widget of Parts I and chapter 4 (Part II's and III's explorers: their own scripts below)."""
     print("\n== widget callbacks (>= 50 updates each; target: picture <= 100 ms p95, sound <= 0.5 s) ==")
-    from m2d import audio, markov, pitch, players
+    from m2d import markov, pitch, players, soundfont
     from m2d.widgets import attention as attention_widgets
     from m2d.widgets import diffusion as diffusion_widgets
     from m2d.widgets import markov as markov_widgets
@@ -121,8 +121,9 @@ def bench_widgets() -> None:
     with contextlib.redirect_stdout(io.StringIO()):  # outside Jupyter, the editor's player prints
         ed = wm.TransitionMatrixEditor(preset="Illiac-style")
     line("matrix editor: picture", stopwatch(lambda i: ed._draw(), 50))
-    line("matrix editor: sound", stopwatch(lambda i: players.play(audio.synthesize(
-        pitch.pcs_to_midi(markov.sample_melody(ed.P, 32, rng=i)), 0.5, tempo=132)), 50))
+    line("matrix editor: sound (SoundFont piano)", stopwatch(lambda i: players.play(
+        soundfont.render_melody(pitch.pcs_to_midi(markov.sample_melody(ed.P, 32, rng=i)), 0.5,
+                                tempo=132)), 50))
     with contextlib.redirect_stdout(io.StringIO()):
         whole = stopwatch(lambda i: setattr(ed.seed, "value", i + 1), 50)
     line("matrix editor: whole update (seed)", whole)

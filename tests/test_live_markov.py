@@ -14,15 +14,22 @@ import numpy as np
 import pytest
 from test_browser import book  # noqa: F401  (the built book, a fixture)
 
-from m2d import audio, live, markov, pitch
+from m2d import audio, live, markov, pitch, soundfont
 from m2d.widgets import markov as markov_widgets
 
 
-def test_note_bank_is_the_synthesizer_note_by_note():
+def test_note_bank_is_the_soundfont_piano_note_by_note():
     bank = live.note_bank(low=60, high=62, seconds=0.25)
     assert bank.shape == (3, round(0.25 * audio.SR))
     for k, m in enumerate(range(60, 63)):
-        np.testing.assert_allclose(bank[k], audio.synthesize([m], 0.25, tempo=60.0), atol=1e-7)
+        one = soundfont.render([soundfont.NoteEvent(0.0, 0.25, m)], tail=0.0)
+        np.testing.assert_allclose(bank[k], one, atol=1e-7)
+        assert np.abs(bank[k]).max() == pytest.approx(0.8, abs=1e-6)
+        # the note's pitch: the strongest partial in the spectrum is a harmonic of its frequency
+        spec = np.abs(np.fft.rfft(bank[k] * np.hanning(bank.shape[1])))
+        f0 = 440 * 2 ** ((m - 69) / 12)
+        peak = np.argmax(spec) * audio.SR / bank.shape[1]
+        assert min(abs(peak / f0 - h) for h in (1, 2, 3, 4)) < 0.06
     text = live.note_bank_js(bank, low=60)
     data = json.loads(text.split("noteBankData = ", 1)[1].rstrip(";\n"))
     pcm = np.frombuffer(base64.b64decode(data["pcm"]), dtype="<i2").reshape(3, -1)

@@ -8,9 +8,9 @@ loads with ``<script src>`` -- the one way a page opened from ``file://`` can re
 when the reader first asks for them.
 
 Assets:
-    ``notes.js``: the note bank, one sample per MIDI note 55..81 rendered by
-    :func:`m2d.audio.synthesize` (the instrument of the precomputed melodies), 16-bit PCM. The page
-    cuts each note to its length at the reader's tempo with the synthesizer's 30 ms release.
+    ``notes.js``: the note bank, one sample per MIDI note 55..81 played by the SoundFont piano
+    (:func:`m2d.soundfont.render`, the instrument of the precomputed melodies), 16-bit PCM. The
+    page cuts each note to its length at the reader's tempo with a 30 ms release.
     ``spectro.js``: the mel pseudo-inverse, for turning spectrograms into sound in the page
     (``js/spectro.js``, a port of :func:`m2d.spectro.fast_mel_to_audio`).
 
@@ -55,8 +55,9 @@ def script(name: str) -> str:
 
 def note_bank(low: int = BANK_LOW, high: int = BANK_HIGH, seconds: float = BANK_SECONDS,
               sr: int = audio.SR) -> np.ndarray:
-    """One sample per MIDI note ``low..high``: ``m2d.audio.synthesize([m], seconds)`` (a quarter
-    note at 60 bpm lasts one second), so the page plays the precomputed melodies' instrument.
+    """One sample per MIDI note ``low..high``: the SoundFont piano holding the note for
+    ``seconds`` (:func:`m2d.soundfont.render`, no release tail), so the page plays the instrument of
+    the precomputed melodies (:func:`m2d.soundfont.render_melody`).
 
     Returns:
         bank (np.ndarray): float32, shape (high - low + 1, round(seconds * sr)), peak 0.8 per note
@@ -68,7 +69,10 @@ def note_bank(low: int = BANK_LOW, high: int = BANK_HIGH, seconds: float = BANK_
     low = checks.integer("low", low, low=0, high=127)
     high = checks.integer("high", high, low=low, high=127)
     seconds = checks.real("seconds", seconds, low=0, low_open=True)
-    return np.stack([audio.synthesize([m], seconds, tempo=60.0, sr=sr) for m in range(low, high + 1)])
+    from m2d import soundfont
+
+    return np.stack([soundfont.render([soundfont.NoteEvent(0.0, seconds, m)], sr=sr, tail=0.0)
+                     for m in range(low, high + 1)])
 
 
 def note_bank_js(bank: np.ndarray | None = None, low: int = BANK_LOW, sr: int = audio.SR) -> str:

@@ -108,7 +108,7 @@
     };
   };
 
-  // -- sound: the note bank (one sample per MIDI note, rendered by m2d.audio.synthesize) ---------
+  // -- sound: the note bank (one sample per MIDI note, the SoundFont piano: m2d.live.note_bank) --
   let ctx = null;
   let bank = null;
   live.audioContext = function () {
@@ -129,7 +129,7 @@
     return bank;
   };
   // The melody as one mono buffer: note k sounds for beats[k] * 60 / tempo seconds, cut from its
-  // bank sample with a 30 ms release (as m2d.audio.synthesize ends every note).
+  // bank sample with a 30 ms release (as m2d.audio.synthesize ends its notes).
   live.renderMelody = async function (midi, beats, tempo) {
     const b = await live.noteBank();
     const sec = beats.map(function (d) { return (d * 60) / tempo; });

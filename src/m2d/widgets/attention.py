@@ -20,7 +20,7 @@ import ipywidgets as W
 import numpy as np
 
 from m2d import attention as at
-from m2d import audio, players, plotting
+from m2d import audio, players, plotting, soundfont
 from m2d.pitch import PITCH_CLASSES, midi_name, parse_note, pcs_to_midi
 from m2d.stochastic import check_stochastic
 from m2d.widgets._common import (
@@ -84,6 +84,8 @@ def highlight_gains(weights: np.ndarray, floor: float = 0.15) -> np.ndarray:
 def _apply_gains(y: np.ndarray, durations: np.ndarray, gains: np.ndarray, tempo: float) -> np.ndarray:
     bounds = np.round(np.concatenate([[0.0], np.cumsum(durations * 60.0 / tempo)]) * audio.SR).astype(int)
     env = np.repeat(gains, np.diff(bounds))
+    # the instrument's release after the last note keeps that note's loudness
+    env = np.concatenate([env, np.full(max(0, y.size - env.size), gains[-1] if gains.size else 1.0)])
     return (y * env[: y.size]).astype(np.float32)
 
 
@@ -235,7 +237,7 @@ class AttentionExplorer:
             self.score.show(pitches, durations, key=self.key_signature())
         timing["score"] = time.perf_counter() - t0
         if new_melody:
-            self.signal = audio.synthesize(pitches, durations, tempo=self.tempo)
+            self.signal = soundfont.render_melody(pitches, durations, tempo=self.tempo)  # piano
         self._play(new_melody)
         timing["sound"] = time.perf_counter() - t0
         if new_melody:
@@ -492,7 +494,7 @@ def explorer_live_html(model, directory: Path | str,
     from m2d import live
 
     # live_common.js: the seeded generator, and the note bank the melody plays through (the
-    # additive instrument of the precomputed frames' sound, loaded on the first press of play)
+    # SoundFont piano of the precomputed frames' sound, loaded on the first press of play)
     script = (live.common_script() + "\n" + _LIVE_JS.read_text().replace("%(id)s", pid)
               + f"\nwindow.m2dLive.localize(document.getElementById('{pid}'));")
     label = "Attention explorer, live: the trained Transformer running in this page"

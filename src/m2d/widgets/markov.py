@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import PolyCollection
 
-from m2d import audio, example_chains, markov, ngram, pitch, players, plotting
+from m2d import audio, example_chains, markov, ngram, pitch, players, plotting, soundfont
 from m2d.widgets._common import (
     BlitFigure,
     ScoreView,
@@ -210,7 +210,7 @@ class TransitionMatrixEditor:
         timing = {"picture": time.perf_counter() - t0}
         self.score.show(self.melody, 0.5, key="C")  # the presets live in C, as the chapter's chains
         timing["score"] = time.perf_counter() - t0
-        self.signal = audio.synthesize(self.melody, 0.5, tempo=self.tempo.value)
+        self.signal = soundfont.render_melody(self.melody, 0.5, tempo=self.tempo.value)  # piano
         self.player.clear_output(wait=True)
         with self.player:
             from IPython.display import display
