@@ -158,6 +158,30 @@ def _page_of(node, default: str) -> str:
     return default
 
 
+def _translate_tables(app, doctree, docname) -> None:
+    """The Chinese edition: the library's printed tables (cell outputs) get Chinese header and
+    row labels, cell by cell from m2d.i18n.TABLE_TERMS (the English execution serves both editions;
+    a cell without an entry stays as printed)."""
+    if not _is_zh(app):
+        return
+    from docutils import nodes
+
+    from m2d import i18n
+
+    for table in doctree.findall(nodes.table):
+        parent = table.parent
+        while parent is not None and "cell_output" not in parent.get("classes", []):
+            parent = parent.parent
+        if parent is None:
+            continue
+        for entry in table.findall(nodes.entry):
+            zh = i18n.translate_cell(entry.astext())
+            paragraphs = list(entry.findall(nodes.paragraph))
+            if zh != entry.astext() and len(paragraphs) == 1:
+                paragraphs[0].clear()
+                paragraphs[0] += nodes.Text(zh)
+
+
 def _printed_forms(app, doctree, docname) -> None:
     """LaTeX builds: name the HTML page in the players' pointers, and replace browser-only outputs
     (their Python repr) by a pointer to the page."""
@@ -321,6 +345,7 @@ def setup(app):
     app.connect("config-inited", _add_templates)
     app.connect("doctree-resolved", _png_alt_text)
     app.connect("doctree-resolved", _printed_forms)
+    app.connect("doctree-resolved", _translate_tables)
     app.connect("builder-inited", _latex_standins)
     app.connect("doctree-resolved", _drop_thebe_nodes, priority=900)  # after sphinx-thebe's
     app.connect("build-finished", _palette_images)
