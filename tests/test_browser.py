@@ -7,6 +7,7 @@ Screenshots of every page are kept in `_build/screenshots/` as test artifacts.
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 from html.parser import HTMLParser
@@ -14,6 +15,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+
+#: a Chinese character (the Chinese edition's text)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
@@ -211,10 +215,34 @@ def test_static_widget_counterparts_respond(book, browser):
                         a.addEventListener('loadedmetadata', () => res(a.duration));
                         setTimeout(() => res(-1), 10000); })""")
                     assert dur > 0
+            if "zh" in path.relative_to(book).parts[:1]:  # the Chinese edition's words (m2d.i18n)
+                words = [r.locator(".m2d-ftitle").inner_text(), r.locator(".m2d-caption").inner_text()]
+                assert all(_CJK.search(w) for w in words), f"{path.name} player {i}: {words}"
             found += 1
         assert not v.errors, v.errors[:5]
         v.page.close()
     assert found >= 2, "expected the static counterparts of the signature widgets"
+
+
+def test_chinese_tables_have_chinese_labels(book):
+    """The zh build translates the library's printed tables: no header or row label it has a term
+    for is left in English, and most headers are Chinese."""
+    from m2d import i18n
+
+    headers, english = 0, []
+    for path in sorted((book / "zh" / "notebooks").glob("*.html")):
+        text = path.read_text(errors="replace")
+        for out in re.findall(r'<div class="cell_output docutils container">(.*?)</div>\s*</div>', text,
+                              re.S):
+            for table in re.findall(r"<table.*?</table>", out, re.S):
+                for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", table, re.S):
+                    s = html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+                    if s in i18n.TABLE_TERMS:
+                        english.append(f"{path.name}: {s}")
+                for cell in re.findall(r"<th[^>]*>(.*?)</th>", table, re.S):
+                    headers += bool(_CJK.search(cell))
+    assert not english, english[:10]
+    assert headers >= 40
 
 
 class _Links(HTMLParser):
