@@ -211,3 +211,19 @@ def test_the_page_translates_as_the_library_does(browser, tmp_path):
     assert "负权重 W[0, 1] = -2" in pg.inner_text(".m2d-live-msg")
     assert pg.input_value(cell) == "-2"  # the reader's edit is kept
     p.close()
+
+
+def test_kernel_widgets_take_the_kernel_language():
+    import ipywidgets as W
+
+    tree = W.VBox([W.IntSlider(description="seed"), W.HBox([W.Dropdown(options=["Bach-fitted"],
+                                                                      description="preset")])])
+    assert i18n.localize_widget(tree) is tree and tree.children[0].description == "seed"  # English
+    i18n.set_lang("zh")
+    try:
+        i18n.localize_widget(tree)
+    finally:
+        i18n.set_lang(None)
+    assert tree.children[0].description == "种子"
+    assert tree.children[1].children[0].description == "预设"
+    assert tree.children[1].children[0].value == "Bach-fitted"  # values are what the code reads

@@ -25,6 +25,7 @@ import json
 import os
 import re
 from functools import lru_cache
+from typing import Any
 
 LANGS = ("en", "zh")
 _lang: str | None = None
@@ -407,6 +408,24 @@ def translate_cell(text: str) -> str:
     """A table cell in Chinese: its :data:`TABLE_TERMS` entry (the whole cell, spaces ignored), or
     the cell unchanged."""
     return TABLE_TERMS.get(text.strip(), text)
+
+
+def localize_widget(widget: Any) -> Any:
+    """Translate the labels (``description``) of an ipywidgets tree into this kernel's language
+    (:func:`tr`), in place; values and options stay as they are (the code reads them).
+
+    Returns:
+        widget: the same widget
+    """
+    if get_lang() != "en":
+        stack = [widget]
+        while stack:
+            w = stack.pop()
+            desc = getattr(w, "description", None)
+            if isinstance(desc, str) and desc:
+                w.description = tr(desc)
+            stack.extend(getattr(w, "children", ()) or ())
+    return widget
 
 
 def rules_json() -> str:

@@ -221,7 +221,8 @@ class WorkedExample:
 
         from m2d.widgets import live_widgets
 
-        display(self.widget if live_widgets() or not self.STATIC_CONTROL else self.static())
+        display(i18n.localize_widget(self.widget) if live_widgets() or not self.STATIC_CONTROL
+                else self.static())
 
 
 def annotate_heatmap(texts, M) -> None:

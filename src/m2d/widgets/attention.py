@@ -20,7 +20,7 @@ import ipywidgets as W
 import numpy as np
 
 from m2d import attention as at
-from m2d import audio, players, plotting, soundfont
+from m2d import audio, i18n, players, plotting, soundfont
 from m2d.pitch import PITCH_CLASSES, midi_name, parse_note, pcs_to_midi
 from m2d.stochastic import check_stochastic
 from m2d.widgets._common import (
@@ -420,7 +420,7 @@ class AttentionExplorer:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.widget)
+        display(i18n.localize_widget(self.widget))
 
 
 #: Where the HTML book serves the shared ONNX Runtime Web script (tools/vendor_js.py writes it into

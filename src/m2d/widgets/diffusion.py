@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import ipywidgets as W
 import numpy as np
 
-from m2d import audio, spectro
+from m2d import audio, i18n, spectro
 from m2d import diffusion as df
 from m2d.rng import as_generator, torch_seed
 from m2d.widgets._common import BlitFigure, WorkedExample, error_html, ok_html, strip_tags
@@ -231,7 +231,7 @@ class NoiseScheduleExplorer:
         self.last_audio = y
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.ui._repr_mimebundle_(**kwargs)
+        return i18n.localize_widget(self.ui)._repr_mimebundle_(**kwargs)
 
 
 def explorer_static(melodies: Sequence, ts: Sequence[int] = (0, 25, 100, 200, 300, 400, 500, 700, 1000),

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import PolyCollection
 
-from m2d import audio, example_chains, markov, ngram, pitch, players, plotting, soundfont
+from m2d import audio, example_chains, i18n, markov, ngram, pitch, players, plotting, soundfont
 from m2d.widgets._common import (
     BlitFigure,
     ScoreView,
@@ -272,7 +272,7 @@ class TransitionMatrixEditor:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.widget)
+        display(i18n.localize_widget(self.widget))
 
 
 class PowerExplorer:
@@ -360,7 +360,7 @@ class PowerExplorer:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.widget)
+        display(i18n.localize_widget(self.widget))
 
 
 def editor_static(preset_names=None, seeds=(1, 2, 3, 4), length: int = 24, tempo: int = 132):

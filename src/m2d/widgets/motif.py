@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as W
 import numpy as np
 
-from m2d import checks
+from m2d import checks, i18n
 from m2d import motif as motif_syntax
 from m2d.widgets._common import ScoreView, error_html, ok_html
 
@@ -197,7 +197,7 @@ class MotifComposers:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.widget)
+        display(i18n.localize_widget(self.widget))
 
 
 def motif_frame(composers: dict[str, Any], motif: str, seed: int = 0, n_notes: int = 8,
