@@ -371,6 +371,47 @@ def status() -> list[str]:
 #: the zh build's output (Jupyter Book writes <this>/_build/html; `make book` copies it to
 #: _build/html/zh/, so every Chinese page sits at the English page's path under zh/)
 ZH_OUT = ROOT / "_build" / "zh"
+#: the zh PDF's author line (the licence names "the m2d book contributors" in English)
+ZH_AUTHOR = "m2d 图书贡献者"
+#: added to the English LaTeX preamble after \usepackage{xeCJK}: fake bold and slant (WenQuanYi
+#: Zen Hei has neither face) and LaTeX's own names in Chinese. Sphinx's sphinxmessages.sty already
+#: translates Sphinx's strings (图, 表, 接上页...); babel stays English (it has no Chinese), so its
+#: names are set at \begin{document}, after babel and sphinx-jupyterbook-latex (which sets
+#: \contentsname after this preamble). Chapters read 第 3 章 (\@chappos, as Sphinx does for
+#: Japanese: the running footers use it too), parts 第二部分.
+ZH_LATEX_PREAMBLE = r"""\usepackage{etoolbox}
+\xeCJKsetup{AutoFakeBold=2.5, AutoFakeSlant=0.2}
+\AtBeginDocument{\renewcommand{\contentsname}{目录}\renewcommand{\indexname}{索引}%
+  \renewcommand{\bibname}{参考文献}\renewcommand{\chaptername}{第}%
+  \renewcommand{\appendixname}{附录}\renewcommand{\listfigurename}{插图}%
+  \renewcommand{\listtablename}{表格}}
+\makeatletter
+\def\@chappos{章}
+\renewcommand{\DOCH}{\raggedleft\CNV\FmN{\@chapapp}\space\CNoV\thechapter
+  \space\CNV\FmN{\@chappos}\par\nobreak\vskip 40\p@}
+\renewcommand{\thepart}{\ifcase\value{part}\or 一\or 二\or 三\or 四\or 五\or 六\or 七\or 八\or 九\fi}
+\def\theHpart{\arabic{part}}
+% the class's \@part, as nameref keeps it (hyperref's \@part calls it)
+\patchcmd{\NR@part}{\partname\nobreakspace\thepart}{第\thepart 部分}{}
+  {\PackageWarning{m2d}{the part headings could not be put in Chinese}}
+\makeatother
+"""
+#: the zh PDF's title and copyright page (the English one's content, in Chinese)
+ZH_LATEX_MAKETITLE = r"""\sphinxmaketitle
+\thispagestyle{empty}\null\vfill
+\begin{flushleft}\small
+\textbf{从马尔可夫到扩散}——交互式图书的 PDF 版（中文版）。\par\medskip
+版权所有 \copyright\ 2026 The m2d book contributors（m2d 图书贡献者）。\par\medskip
+文字与图表：知识共享 署名-相同方式共享 4.0 国际许可协议
+（CC BY-SA 4.0，\url{https://creativecommons.org/licenses/by-sa/4.0/}）。
+代码：MIT 许可证。第三方材料（music21 语料库、TimGM6mb SoundFont 音色库、随书附带的
+JavaScript）沿用各自的许可协议：见“许可协议与引用方式”一章。
+\par\medskip
+声音、附有 MIDI 与 MusicXML 文件的乐谱以及交互式图形都在 HTML 版中；本版印出每一幅图，
+并注明播放其余内容的页面。英文版 PDF：from-markov-to-diffusion.pdf。
+\end{flushleft}
+\clearpage
+"""
 
 
 def zh_config() -> Path:
@@ -402,6 +443,15 @@ def zh_config() -> Path:
     conf["mathjax_path"] = "../../mathjax/tex-chtml.js"
     conf["html_js_files"] = ["../" + f for f in conf["html_js_files"]]
     cfg["latex"]["latex_documents"] = {"targetname": "from-markov-to-diffusion-zh.tex"}
+    cfg["author"] = ZH_AUTHOR
+    latex = conf["latex_elements"]
+    # the English preamble (xeCJK, WenQuanYi Zen Hei, the Z12 stand-in, unnumbered sections) with
+    # xeCJK's fake bold and slant before the fonts are set: the font has neither face, and the
+    # Chinese headings, theorem titles and emphasis would print in the regular face
+    assert "\\usepackage{xeCJK}\n" in latex["preamble"], "the English preamble no longer loads xeCJK"
+    latex["preamble"] = latex["preamble"].replace(
+        "\\usepackage{xeCJK}\n", "\\usepackage{xeCJK}\n" + ZH_LATEX_PREAMBLE, 1)
+    latex["maketitle"] = ZH_LATEX_MAKETITLE
     ZH_OUT.mkdir(parents=True, exist_ok=True)
     path = ZH_OUT / "_config.yml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
