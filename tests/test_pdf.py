@@ -241,12 +241,15 @@ def _m2d_sphinx():
 def test_the_intro_page_links_the_pdf_once_it_exists(tmp_path):
     """link_pdf copies the PDF into the HTML build and fills the intro page's placeholder with a
     relative link that resolves; without a PDF the page is left as written; running it twice
-    changes nothing."""
+    changes nothing. The Chinese edition inside the English build (html/zh/) is left to its own
+    PDF: the English call does not touch it, the Chinese call links the Chinese PDF in Chinese."""
     ms = _m2d_sphinx()
     html = tmp_path / "html"
     (html / "book").mkdir(parents=True)
+    (html / "zh" / "book").mkdir(parents=True)
     slot = '<p>built by make pdf<span class="m2d-pdf-link"></span>.</p>'
     (html / "book" / "intro.html").write_text(slot)
+    (html / "zh" / "book" / "intro.html").write_text(slot)
     (html / "other.html").write_text("<p>no slot</p>")
     pdf = tmp_path / "latex" / ms.PDF_NAME
     assert ms.link_pdf(html, pdf) == [] and (html / "book" / "intro.html").read_text() == slot
@@ -261,6 +264,18 @@ def test_the_intro_page_links_the_pdf_once_it_exists(tmp_path):
     ms.link_pdf(html, pdf)
     assert (html / "book" / "intro.html").read_text() == page
     assert (html / "other.html").read_text() == "<p>no slot</p>"
+    assert (html / "zh" / "book" / "intro.html").read_text() == slot
+
+    zh_pdf = tmp_path / "zh" / "latex" / ms.PDF_NAME_ZH
+    zh_pdf.parent.mkdir(parents=True)
+    zh_pdf.write_bytes(b"%PDF-1.5\n" + b"z" * 3_000_000)
+    assert ms.link_pdf(html / "zh", zh_pdf, "zh") == [html / "zh" / "book" / "intro.html"]
+    zh_page = (html / "zh" / "book" / "intro.html").read_text()
+    href = re.search(r'href="([^"]+)"', zh_page).group(1)
+    assert (html / "zh" / "book" / href).resolve() == (html / "zh" / ms.PDF_NAME_ZH).resolve()
+    assert (html / "zh" / ms.PDF_NAME_ZH).read_bytes() == zh_pdf.read_bytes()
+    assert "下载 PDF 版（3.0 MB" in zh_page and zh_page.count("<a ") == 1
+    assert (html / "book" / "intro.html").read_text() == page  # the English link stays
 
 
 @needs_pdf

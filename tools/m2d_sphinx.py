@@ -275,19 +275,34 @@ def _palette_images(app, exception) -> None:
             path.write_bytes(palette_png(data))
 
 
-#: the PDF edition's file name (``latex_documents.targetname`` in _config.yml, with .pdf)
+#: the PDF editions' file names (``latex_documents.targetname`` in _config.yml, with .pdf; the
+#: Chinese one's is set by tools/translation.py's zh_config)
 PDF_NAME = "from-markov-to-diffusion.pdf"
-#: the intro page's placeholder for the link (book/intro.md), filled when the PDF exists
+PDF_NAME_ZH = "from-markov-to-diffusion-zh.pdf"
+#: the intro page's placeholder for the link (book/intro.md, zh/book/intro.md), filled when the PDF
+#: exists
 _PDF_SLOT = re.compile(r'(<span class="m2d-pdf-link">).*?(</span>)', re.S)
+#: the link's words in each edition: (before the link, its label)
+_PDF_LABEL = {"en": (": ", "download the PDF edition ({mb:.1f} MB, built {date})"),
+              "zh": ("：", "下载 PDF 版（{mb:.1f} MB，构建于 {date}）")}
 
 
-def link_pdf(html_dir: Path, pdf: Path) -> list[Path]:
-    """Copy the PDF edition into the HTML build and fill every ``m2d-pdf-link`` placeholder with a
-    link to it (its size and build date). Idempotent; without the PDF, the pages say how to build
-    it instead (they are left as written).
+def link_pdf(html_dir: Path, pdf: Path, lang: str = "en") -> list[Path]:
+    """Copy a PDF edition into its HTML build and fill every ``m2d-pdf-link`` placeholder of that
+    edition with a link to it (its size and build date). Idempotent; without the PDF, the pages say
+    how to build it instead (they are left as written).
+
+    The Chinese edition's HTML sits inside the English one (``_build/html/zh/``) and links its own
+    PDF: the English call skips ``zh/``, the Chinese call is given ``_build/html/zh`` (or the zh
+    build's own ``_build/zh/_build/html``) and ``lang="zh"``.
 
     Called at the end of every HTML build (when `make pdf` has run before) and by `make pdf`
     itself (``python tools/m2d_sphinx.py link-pdf``), since `make book` runs first.
+
+    Args:
+        html_dir: the edition's HTML root
+        pdf: its PDF
+        lang: "en" or "zh", the language of the link's words
 
     Returns:
         pages (list[Path]): the pages that carry the link
@@ -299,19 +314,23 @@ def link_pdf(html_dir: Path, pdf: Path) -> list[Path]:
     html_dir, pdf = Path(html_dir), Path(pdf)
     if not pdf.is_file() or not html_dir.is_dir():
         return []
-    target = html_dir / PDF_NAME
+    target = html_dir / pdf.name
     if not target.exists() or target.stat().st_mtime < pdf.stat().st_mtime \
             or target.stat().st_size != pdf.stat().st_size:
         shutil.copy2(pdf, target)
     stamp = datetime.datetime.fromtimestamp(pdf.stat().st_mtime, datetime.UTC)
-    label = f"download the PDF edition ({pdf.stat().st_size / 1e6:.1f} MB, built {stamp:%Y-%m-%d})"
+    before, words = _PDF_LABEL[lang]
+    label = words.format(mb=pdf.stat().st_size / 1e6, date=f"{stamp:%Y-%m-%d}")
     done = []
     for page in html_dir.rglob("*.html"):
+        rel = page.relative_to(html_dir)
+        if lang == "en" and rel.parts[0] == "zh":
+            continue  # the Chinese edition links the Chinese PDF
         text = page.read_text(encoding="utf-8")
         if 'class="m2d-pdf-link"' not in text:
             continue
-        href = "../" * (len(page.relative_to(html_dir).parts) - 1) + PDF_NAME
-        link = f': <a href="{html.escape(href)}" download>{html.escape(label)}</a>'
+        href = "../" * (len(rel.parts) - 1) + pdf.name
+        link = f'{before}<a href="{html.escape(href)}" download>{html.escape(label)}</a>'
         new = _PDF_SLOT.sub(lambda m, link=link: m.group(1) + link + m.group(2), text)
         if new != text:
             page.write_text(new, encoding="utf-8")
@@ -320,9 +339,13 @@ def link_pdf(html_dir: Path, pdf: Path) -> list[Path]:
 
 
 def _link_pdf_after_build(app, exception) -> None:
+    """HTML builds: link the edition's PDF if `make pdf` built it (the English build's is
+    ``_build/latex/``, the Chinese build's ``_build/zh/_build/latex/``: beside each HTML output)."""
     if exception is not None or app.builder.format != "html" or app.builder.name != "html":
         return
-    link_pdf(Path(app.outdir), Path(app.outdir).parent / "latex" / PDF_NAME)
+    zh = _is_zh(app)
+    name = PDF_NAME_ZH if zh else PDF_NAME
+    link_pdf(Path(app.outdir), Path(app.outdir).parent / "latex" / name, "zh" if zh else "en")
 
 
 def _live_assets(app, exception) -> None:
@@ -361,8 +384,18 @@ if __name__ == "__main__":  # make pdf: python tools/m2d_sphinx.py link-pdf
     if sys.argv[1:] != ["link-pdf"]:
         sys.exit("usage: python tools/m2d_sphinx.py link-pdf")
     root = Path(__file__).resolve().parent.parent
-    pages = link_pdf(root / "_build" / "html", root / "_build" / "latex" / PDF_NAME)
-    if not (root / "_build" / "html").is_dir():
-        sys.exit(print("no HTML build (run `make book` first): the PDF is not linked") or 0)
-    print(f"PDF linked from {', '.join(str(p.relative_to(root)) for p in pages) or 'no page'}")
-    sys.exit(0 if pages else 1)
+    html_root = root / "_build" / "html"
+    if not html_root.is_dir():
+        sys.exit(print("no HTML build (run `make book` first): the PDFs are not linked") or 0)
+    ok = True
+    for lang, html_dir, pdf in (
+            ("en", html_root, root / "_build" / "latex" / PDF_NAME),
+            ("zh", html_root / "zh", root / "_build" / "zh" / "_build" / "latex" / PDF_NAME_ZH)):
+        pages = link_pdf(html_dir, pdf, lang)
+        # the zh build's own output too, which `make book` copies into _build/html/zh/
+        if lang == "zh":
+            link_pdf(pdf.parent.parent / "html", pdf, lang)
+        print(f"{pdf.name} linked from "
+              f"{', '.join(str(p.relative_to(root)) for p in pages) or 'no page'}")
+        ok = ok and bool(pages)
+    sys.exit(0 if ok else 1)
