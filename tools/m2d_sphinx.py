@@ -208,6 +208,33 @@ def _printed_forms(app, doctree, docname) -> None:
                 "", "Interactive output"), nodes.Text(f": see it in the HTML edition, page {page}.html.")))
 
 
+#: the Chinese edition's word for sphinx-proof's "Proof." (its zh_CN catalogue has none)
+PROOF_ZH = "证明："
+
+
+def _proof_titles(app, doctree, docname) -> None:
+    """LaTeX builds: sphinx-proof prints a block's kind ("Theorem") untranslated, though its own
+    zh_CN catalogue has the word (定理), and for an unnumbered block (every block here: the title
+    carries the lecture's number) with no space before the title ("Theorem21.1"). The kind goes
+    in the book's language with its space; the Chinese edition's proofs open with 证明： instead
+    of the directive's English "Proof. "."""
+    if app.builder.format != "latex":
+        return
+    from docutils import nodes
+    from sphinx_proof.nodes import _ as proof_words
+    from sphinx_proof.nodes import unenumerable_node
+
+    for node in list(doctree.findall(nodes.Element)):
+        kind = node.get("realtype")
+        if kind and isinstance(kind, str) and not kind.endswith(" ") and kind != "proof":
+            word = str(proof_words(kind.title()))
+            node["realtype"] = word + (" " if isinstance(node, unenumerable_node) else "")
+        elif _is_zh(app) and isinstance(node, nodes.admonition) and "proof" in node["classes"]:
+            first = next(iter(node.findall(nodes.Text)), None)
+            if first is not None and first.startswith("Proof. "):
+                first.parent.replace(first, nodes.Text(PROOF_ZH + first[len("Proof. "):]))
+
+
 #: jupyterbook-latex's class loads bbm (blackboard-bold digits), which Debian ships only in the
 #: 500 MB texlive-fonts-extra; the book never writes \mathbbm, so a stand-in maps it to \mathbb.
 BBM_STANDIN = ("\\NeedsTeXFormat{LaTeX2e}\\ProvidesPackage{bbm}[2026/12/01 m2d stand-in]\n"
@@ -369,6 +396,7 @@ def setup(app):
     app.connect("doctree-resolved", _png_alt_text)
     app.connect("doctree-resolved", _printed_forms)
     app.connect("doctree-resolved", _translate_tables)
+    app.connect("doctree-resolved", _proof_titles)
     app.connect("builder-inited", _latex_standins)
     app.connect("doctree-resolved", _drop_thebe_nodes, priority=900)  # after sphinx-thebe's
     app.connect("build-finished", _palette_images)
