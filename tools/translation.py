@@ -386,9 +386,9 @@ ZH_LATEX_PREAMBLE = r"""\usepackage{etoolbox}
   \renewcommand{\appendixname}{附录}\renewcommand{\listfigurename}{插图}%
   \renewcommand{\listtablename}{表格}}
 \makeatletter
-\def\@chappos{章}
+\def\@chappos{章\quad}% xeCJK drops the footer's \space between 章 and a Chinese title
 \renewcommand{\DOCH}{\raggedleft\CNV\FmN{\@chapapp}\space\CNoV\thechapter
-  \space\CNV\FmN{\@chappos}\par\nobreak\vskip 40\p@}
+  \space\CNV\FmN{章}\par\nobreak\vskip 40\p@}
 \renewcommand{\thepart}{\ifcase\value{part}\or 一\or 二\or 三\or 四\or 五\or 六\or 七\or 八\or 九\fi}
 \def\theHpart{\arabic{part}}
 % the class's \@part, as nameref keeps it (hyperref's \@part calls it)
@@ -452,6 +452,9 @@ def zh_config() -> Path:
     latex["preamble"] = latex["preamble"].replace(
         "\\usepackage{xeCJK}\n", "\\usepackage{xeCJK}\n" + ZH_LATEX_PREAMBLE, 1)
     latex["maketitle"] = ZH_LATEX_MAKETITLE
+    # sphinx-proof's "Proof Index" (its labels, thm-stationary...: nothing for a reader) has no
+    # Chinese title: the zh PDF ends with the references
+    conf["latex_domain_indices"] = False
     ZH_OUT.mkdir(parents=True, exist_ok=True)
     path = ZH_OUT / "_config.yml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
