@@ -57,11 +57,17 @@ book: $(STAMP) _vendor/.stamp _build/.src-stamp
 	mkdir -p _build/linkcheck && mv -f _build/html/output.txt _build/html/output.json _build/linkcheck/
 	@echo "Open _build/html/index.html"
 
-# The PDF edition, after `make book`: the same executed notebooks (execute_parallel.py finds them in
+# The PDF editions, after `make book`: the same executed notebooks (execute_parallel.py finds them in
 # the execution cache; nothing runs twice), Jupyter Book 1's LaTeX builder and xelatex through latexmk,
-# then tests/test_pdf.py. Debian's TeX Live (xetex, xeCJK), latexmk and poppler are installed when
-# missing, as `make chromium` installs Chromium. Output: _build/latex/ and a copy in _build/html/.
+# then tests/test_pdf.py and tests/test_pdf_zh.py. The Chinese edition is built from zh/ with the
+# configuration `make book` derives (tools/translation.py config: zh title, author and LaTeX names,
+# WenQuanYi Zen Hei as the CJK main font) and the same execution cache; the two xelatex runs go side
+# by side (one core each). Debian's TeX Live (xetex, xeCJK), latexmk and poppler are installed when
+# missing, as `make chromium` installs Chromium. Output: _build/latex/ and _build/zh/_build/latex/,
+# copied into _build/html/ and _build/html/zh/ and linked from each edition's intro page.
 PDF := _build/latex/from-markov-to-diffusion.pdf
+PDF_ZH := _build/zh/_build/latex/from-markov-to-diffusion-zh.pdf
+LATEXMK := LATEXMKOPTS="-interaction=nonstopmode -halt-on-error"
 TEX_DEBS := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
 	tex-gyre fonts-freefont-otf texlive-lang-chinese fonts-wqy-zenhei latexmk poppler-utils
 tex:
@@ -73,11 +79,17 @@ tex:
 pdf: $(STAMP) _vendor/.stamp _build/.src-stamp tex
 	M2D_HTML_BUILD=1 $(BIN)/python tools/execute_parallel.py
 	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build --builder latex -n --keep-going .
-	$(MAKE) -C _build/latex all-pdf LATEXMKOPTS="-interaction=nonstopmode -halt-on-error" \
-	  >_build/latex/latexmk.out 2>&1 || { tail -40 _build/latex/latexmk.out; exit 1; }
-	$(BIN)/python tools/m2d_sphinx.py link-pdf   # into _build/html, linked from the intro page
-	$(BIN)/python -m pytest -q tests/test_pdf.py
-	@echo "PDF: $(PDF), $$(pdfinfo $(PDF) | sed -n 's/^Pages: *//p') pages, $$(du -h $(PDF) | cut -f1)"
+	$(BIN)/python tools/translation.py config
+	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build zh --config _build/zh/_config.yml \
+	  --path-output _build/zh --builder latex -n --keep-going
+	$(MAKE) -C _build/latex all-pdf $(LATEXMK) >_build/latex/latexmk.out 2>&1 & en=$$!; \
+	$(MAKE) -C _build/zh/_build/latex all-pdf $(LATEXMK) >_build/zh/_build/latex/latexmk.out 2>&1; zh=$$?; \
+	wait $$en || { tail -40 _build/latex/latexmk.out; exit 1; }; \
+	[ $$zh = 0 ] || { tail -40 _build/zh/_build/latex/latexmk.out; exit 1; }
+	$(BIN)/python tools/m2d_sphinx.py link-pdf   # into _build/html(/zh), linked from the intro pages
+	$(BIN)/python -m pytest -q tests/test_pdf.py tests/test_pdf_zh.py
+	@for f in $(PDF) $(PDF_ZH); do \
+	  echo "PDF: $$f, $$(pdfinfo $$f | sed -n 's/^Pages: *//p') pages, $$(du -h $$f | cut -f1)"; done
 
 # Models trained past the build's budget: from scratch, into src/m2d/weights/ with a manifest
 # (about an hour for Part III's U-Net on a 2-core CPU). MODEL=all|ddpm-organ, DEVICE=cpu|cuda.
