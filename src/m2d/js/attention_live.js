@@ -57,32 +57,14 @@
   function midiName(m) { return NAMES[m % 12] + (Math.floor(m / 12) - 1); }
 
   // ------------------------------------------------------------ loading on demand
-  function loadScript(src) {
-    var all = window.m2dScripts = window.m2dScripts || {};
-    if (!all[src]) all[src] = new Promise(function (resolve, reject) {
-      var s = document.createElement("script");
-      s.src = src;
-      s.onload = resolve;
-      s.onerror = function () { reject(new Error("could not load " + src)); };
-      document.head.appendChild(s);
-    });
-    return all[src];
-  }
-  function base() {  // the HTML root that holds ort/ and models/: where the vendored scripts are
-    // (the Chinese edition, zh/, shares the English build's; every book page loads this one)
-    var vendored = document.querySelector("script[src*='widgets-config.js']");
-    if (vendored) return new URL(".", vendored.src).href;
-    var r = document.documentElement.dataset.content_root;
-    return r === undefined ? cfg.root : r;
-  }
   function start() {
     var t0 = performance.now();
     status.textContent = "loading the runtime and the model…";
     root.dataset.live = "loading";
-    return loadScript(base() + cfg.runtime).then(function () { return window.m2dOrt; })
+    return live.loadScript(live.vendorRoot(cfg.root) + cfg.runtime).then(function () { return window.m2dOrt; })
       .then(function (ort) {
         me.runtimeMs = performance.now() - t0;  // the runtime script loaded, its module imported
-        return loadScript(base() + cfg.model).then(function () {
+        return live.loadScript(live.vendorRoot(cfg.root) + cfg.model).then(function () {
           me.modelMs = performance.now() - t0 - me.runtimeMs;
           var b64 = window.M2D_MODELS[cfg.model_name], bin = atob(b64), bytes = new Uint8Array(bin.length);
           for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
