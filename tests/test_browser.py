@@ -366,3 +366,13 @@ def test_search_finds_pages_in_both_editions(book, browser, page, query, at_leas
     found = v.page.evaluate("() => document.querySelectorAll('#search-results li').length")
     assert found >= at_least, f"{page}?q={query}: {found} pages"
     v.page.close()
+
+
+def test_chinese_proofs_open_in_chinese(book):
+    """sphinx-proof writes an English "Proof." before every proof; the zh build writes 证明：."""
+    proofs = english = 0
+    for path in sorted((book / "zh" / "notebooks").glob("*.html")):
+        text = path.read_text(errors="replace")
+        proofs += text.count("证明：")
+        english += len(re.findall(r">\s*Proof\.\s", text)) + text.count("Proof. ")
+    assert english == 0 and proofs >= 10, (english, proofs)

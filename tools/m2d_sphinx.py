@@ -216,9 +216,10 @@ def _proof_titles(app, doctree, docname) -> None:
     """LaTeX builds: sphinx-proof prints a block's kind ("Theorem") untranslated, though its own
     zh_CN catalogue has the word (定理), and for an unnumbered block (every block here: the title
     carries the lecture's number) with no space before the title ("Theorem21.1"). The kind goes
-    in the book's language with its space; the Chinese edition's proofs open with 证明： instead
-    of the directive's English "Proof. "."""
-    if app.builder.format != "latex":
+    in the book's language with its space. In every builder, the Chinese edition's proofs open with
+    证明： instead of the directive's English "Proof. "."""
+    latex = app.builder.format == "latex"
+    if not latex and not _is_zh(app):
         return
     from docutils import nodes
     from sphinx_proof.nodes import _ as proof_words
@@ -226,6 +227,8 @@ def _proof_titles(app, doctree, docname) -> None:
 
     for node in list(doctree.findall(nodes.Element)):
         kind = node.get("realtype")
+        if not latex:
+            kind = None
         if kind and isinstance(kind, str) and not kind.endswith(" ") and kind != "proof":
             word = str(proof_words(kind.title()))
             node["realtype"] = word + (" " if isinstance(node, unenumerable_node) else "")
