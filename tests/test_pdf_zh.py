@@ -181,6 +181,14 @@ def test_every_figure_of_the_english_edition():
     assert len(images) >= 20, f"only {len(images)} raster images in the PDF"
 
 
+@built_here
+def test_pointers_to_the_html_edition_are_chinese():
+    """A player's printed form says in Chinese where to hear it (tools/m2d_sphinx.py)."""
+    tex = PDF.with_suffix(".tex").read_text(encoding="utf-8")
+    assert tex.count("在 HTML 版的") >= 10
+    assert "HTML edition" not in tex and "Interactive output" not in tex
+
+
 @needs_pdf
 def test_no_output_without_a_printed_form(text):
     found = [p for p in PLACEHOLDERS if p in text]

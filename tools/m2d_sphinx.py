@@ -189,23 +189,26 @@ def _printed_forms(app, doctree, docname) -> None:
         return
     from docutils import nodes
 
+    zh = _is_zh(app)
+    hear = "在 HTML 版的 {}.html 页面中收听" if zh else "hear it in the HTML edition, page {}.html"
     for text in list(doctree.findall(nodes.Text)):
         if _HTML_EDITION in text and text.parent is not None:
             page = _page_of(text.parent, docname)
-            text.parent.replace(text, nodes.Text(text.replace(
-                _HTML_EDITION, f"hear it in the HTML edition, page {page}.html")))
+            text.parent.replace(text, nodes.Text(text.replace(_HTML_EDITION, hear.format(page))))
     for image in list(doctree.findall(nodes.image)):  # a player's printed form: say where it plays
         alt = image.get("alt", "")
         if alt.startswith(("Audio (", "Score: ")) and image.parent is not None:
             page = _page_of(image, docname)
             note = nodes.paragraph("", "", nodes.emphasis("", alt), nodes.Text(
-                f": hear it in the HTML edition, page {page}.html."))
+                ("：" if zh else ": ") + hear.format(page) + ("。" if zh else ".")))
             image.parent.insert(image.parent.index(image) + 1, note)
     for block in list(doctree.findall(nodes.literal_block)):
         if _BROWSER_ONLY.match(block.astext()) and block.parent is not None:
             page = _page_of(block, docname)
-            block.parent.replace(block, nodes.paragraph("", "", nodes.emphasis(
-                "", "Interactive output"), nodes.Text(f": see it in the HTML edition, page {page}.html.")))
+            words = (("交互输出", f"：请在 HTML 版的 {page}.html 页面中查看。") if zh else
+                     ("Interactive output", f": see it in the HTML edition, page {page}.html."))
+            block.parent.replace(block, nodes.paragraph("", "", nodes.emphasis("", words[0]),
+                                                        nodes.Text(words[1])))
 
 
 #: the Chinese edition's word for sphinx-proof's "Proof." (its zh_CN catalogue has none)
