@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONHASHSEED := 0
 
-.PHONY: book test lint vendor env clean bench chromium train pdf tex
+.PHONY: book test lint vendor env clean bench chromium train pdf tex fonts
 
 env: $(STAMP)
 
@@ -40,7 +40,14 @@ _build/.src-stamp: $(shell find src -name '*.py' -o -name '*.json' -o -name '*.j
 	rm -rf _build/.jupyter_cache _build/.doctrees _build/jupyter_execute _build/zh
 	mkdir -p _build && touch $@
 
-book: $(STAMP) _vendor/.stamp _build/.src-stamp
+# The Chinese edition's figures draw their words in WenQuanYi Zen Hei (Debian's fonts-wqy-zenhei,
+# installed when missing, as `make chromium` does; without it those figures keep English words).
+fonts:
+	@fc-list 2>/dev/null | grep -q 'WenQuanYi Zen Hei' || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-wqy-zenhei; } || \
+	  echo "no Chinese font could be installed: the Chinese edition's figures keep English words"
+
+book: $(STAMP) _vendor/.stamp _build/.src-stamp fonts
 	# the chapters, two at a time, into the execution cache that jupyter-book reads (2 cores)
 	M2D_HTML_BUILD=1 $(BIN)/python tools/execute_parallel.py
 	M2D_HTML_BUILD=1 $(BIN)/jupyter-book build -W -n --keep-going .

@@ -78,3 +78,59 @@ def test_figure_pdf_is_a_vector_form_within_its_budget():
         with pytest.raises(ValueError, match="max_bytes"):
             plotting.figure_pdf(fig, max_bytes=bad)
     plt.close("all")
+
+
+needs_cjk = pytest.mark.skipif(plotting.cjk_font() is None, reason="no Chinese font (make fonts)")
+
+
+def _labelled_figure():
+    fig, ax = plt.subplots()
+    ax.bar([0, 1], [1, 2], label="real")
+    ax.set_xticks([0, 1])
+    ax.set_xticklabels(["real", "DDPM"])
+    ax.set_title("transition matrix P")
+    ax.set_xlabel("next")
+    ax.set_ylabel("$P^n$")
+    ax.legend()
+    return fig, ax
+
+
+@needs_cjk
+def test_figure_zh_draws_the_chinese_words_and_restores_the_figure(monkeypatch):
+    from m2d import i18n
+
+    monkeypatch.setattr(i18n, "FIGURE_TERMS", {"transition matrix P": "转移矩阵 P", "next": "下一个",
+                                               "real": "真实"})
+    fig, ax = _labelled_figure()
+    fig.canvas.draw()
+    before = (plotting.describe(fig), [t.get_text() for t in ax.get_xticklabels()],
+              ax.title.get_fontfamily())
+    png = plotting.figure_zh(fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and "转移矩阵 P" in plotting.alt_of_png(png)
+    fig.canvas.draw()
+    after = (plotting.describe(fig), [t.get_text() for t in ax.get_xticklabels()],
+             ax.title.get_fontfamily())
+    assert after == before  # the figure a reader's notebook keeps is the English one
+    assert plotting.figure_zh(fig, "pdf")[:5] == b"%PDF-"
+    with pytest.raises(ValueError, match="fmt"):
+        plotting.figure_zh(fig, "svg")
+    plt.close(fig)
+
+
+@needs_cjk
+def test_figure_zh_is_none_when_nothing_is_translated(monkeypatch):
+    from m2d import i18n
+
+    monkeypatch.setattr(i18n, "FIGURE_TERMS", {"no such label": "无"})
+    fig, _ = _labelled_figure()
+    assert plotting.figure_zh(fig) is None
+    plt.close(fig)
+
+
+def test_figure_texts_finds_titles_labels_legend_and_ticks():
+    fig, ax = _labelled_figure()
+    words = {t.get_text() for t in plotting.figure_texts(fig)}
+    assert {"transition matrix P", "next", "$P^n$", "real"} <= words
+    tables = plotting._tick_words(fig)
+    assert any("real" in (t.values() if isinstance(t, dict) else t) for t in tables)
+    plt.close(fig)

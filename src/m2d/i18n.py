@@ -44,7 +44,7 @@ RULES: list[tuple[str, str]] = [
      "注意力探索器（静态版本：旋律 {2}（{3}，{4} 个音符）的第 {1} 个查询；每层 × 每头）"),
     (r"Transition-matrix editor \(static version: presets x seeds\)",
      "转移矩阵编辑器（静态版本：预设 × 种子）"),
-    (r"P\^n explorer \(static version: chains x n\)", "P^n 探索器（静态版本：链数 × n）"),
+    (r"P\^n explorer \(static version: chains x n\)", "P^n 探索器（静态版本：链 × n）"),
     (r"One motif, three composers \(static version: motifs x seeds\)",
      "一个动机，三位作曲者（静态版本：动机 × 种子）"),
     (r"Noise-schedule explorer \(static version: schedule x t, T = (\d+)\)",
@@ -183,7 +183,7 @@ RULES: list[tuple[str, str]] = [
     (r"^temperature\b", "温度"),
     (r"^head$", "注意力头"),
     (r"^layer$", "层"),
-    (r"^chain$", "链数"),
+    (r"^chain$", "链"),
     (r"^motif$", "动机"),
     (r"\bBach-fitted\b", "巴赫拟合"),
     (r"\bEssen-fitted\b", "埃森拟合"),
@@ -426,6 +426,16 @@ def localize_widget(widget: Any) -> Any:
                 w.description = tr(desc)
             stack.extend(getattr(w, "children", ()) or ())
     return widget
+
+
+#: the words in the book's figures (titles, axis labels, legends, fixed tick labels), translated
+#: whole by :func:`m2d.plotting.figure_zh` for the Chinese edition (a text not here stays English)
+FIGURE_TERMS: dict[str, str] = {}
+
+
+def translate_figure(text: str) -> str:
+    """A figure's text in Chinese: its :data:`FIGURE_TERMS` entry, or the text unchanged."""
+    return FIGURE_TERMS.get(text, text)
 
 
 def rules_json() -> str:

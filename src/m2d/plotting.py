@@ -14,6 +14,7 @@ Notebook: every chapter
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -507,7 +508,50 @@ def install_print_form(ip=None) -> bool:
     formatter = ip.display_formatter.formatters["application/pdf"]
     formatter.enabled = True
     formatter.for_type(Figure, figure_pdf)
+    # the Chinese edition's forms of the same figure (figure_zh), for the zh build to swap in
+    for fmt, mime in ((("png", ZH_PNG), ("pdf", ZH_PDF))):
+        zh = ip.display_formatter.formatters.get(mime)
+        if zh is None:
+            zh = _zh_formatter_class()(parent=ip.display_formatter, format_type=mime)
+            ip.display_formatter.formatters[mime] = zh
+        zh.enabled = True
+        zh.for_type(Figure, functools.partial(_zh_form, fmt=fmt))
     return True
+
+
+#: the extra output types that carry a figure's Chinese forms (the zh build uses them, the others
+#: ignore them)
+ZH_PNG, ZH_PDF = "image/x-m2d-zh+png", "application/x-m2d-zh+pdf"
+
+
+def _zh_form(fig, fmt: str) -> str | None:
+    """:func:`figure_zh` in base64 (what a notebook stores), after recording the figure's words in
+    ``$M2D_FIGURE_TEXTS`` when set (how the table of figure terms was collected)."""
+    import base64
+    import json
+    import os
+
+    record = os.environ.get("M2D_FIGURE_TEXTS")
+    if record and fmt == "png":
+        words = [t.get_text() for t in figure_texts(fig)]
+        words += [str(s) for table in _tick_words(fig)
+                  for s in (table.values() if isinstance(table, dict) else table)]
+        with open(record, "a", encoding="utf-8") as f:
+            f.write(json.dumps(words, ensure_ascii=False) + "\n")
+    data = figure_zh(fig, fmt)
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def _zh_formatter_class():
+    from IPython.core.formatters import BaseFormatter
+    from traitlets import ObjectName
+
+    class ZhFormatter(BaseFormatter):
+        """A formatter for one of the Chinese forms (its ``format_type`` is set per instance)."""
+
+        print_method = ObjectName("_repr_m2d_zh_")
+
+    return ZhFormatter
 
 
 def _load_inline_backend() -> None:
@@ -635,3 +679,140 @@ def score_png(parts: Sequence[Sequence[tuple[float, float, int]]], title: str,
     ax.tick_params(labelsize=7)
     ax.set_title(title, fontsize=9, loc="left")
     return _figure_png(fig, f"Score: {title}", dpi)
+
+
+# -- the Chinese edition's figures ------------------------------------------------------------------
+#: the font of the Chinese edition's figure text (Debian's fonts-wqy-zenhei: `make book` installs it)
+CJK_FONT = "WenQuanYi Zen Hei"
+
+
+def cjk_font() -> str | None:
+    """The family name of a font with Chinese characters that matplotlib can use (:data:`CJK_FONT`,
+    registered from the system's fonts when matplotlib's font list predates it), or None."""
+    global _CJK_FOUND
+    if _CJK_FOUND is not None:
+        return _CJK_FOUND or None
+    import glob
+
+    from matplotlib import font_manager
+
+    try:
+        font_manager.findfont(CJK_FONT, fallback_to_default=False)
+        _CJK_FOUND = CJK_FONT
+    except ValueError:
+        paths = sorted(glob.glob("/usr/share/fonts/**/wqy-zenhei.ttc", recursive=True))
+        if paths:
+            font_manager.fontManager.addfont(paths[0])
+        _CJK_FOUND = CJK_FONT if paths else ""
+    return _CJK_FOUND or None
+
+
+_CJK_FOUND: str | None = None
+
+
+def figure_texts(fig) -> list:
+    """The words of a figure a reader sees: titles, axis labels, legend entries and title, free
+    text and annotations (matplotlib ``Text`` artists with a non-empty string)."""
+    out = list(fig.texts)
+    if getattr(fig, "_suptitle", None) is not None:
+        out.append(fig._suptitle)
+    for ax in fig.axes:
+        out += [ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None),
+                ax.xaxis.label, ax.yaxis.label, *ax.texts]
+        legend = ax.get_legend()
+        if legend is not None:
+            out += [legend.get_title(), *legend.get_texts()]
+    for legend in getattr(fig, "legends", []):
+        out += [legend.get_title(), *legend.get_texts()]
+    return [t for t in out if t is not None and t.get_text().strip()]
+
+
+def _tick_words(fig) -> list:
+    """The word tables behind a figure's tick labels (``set_xticklabels`` and the like): the list of
+    a ``FixedFormatter`` or the dict of the ``FuncFormatter`` matplotlib makes over fixed ticks;
+    each is changed in place to translate and restore the labels."""
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+
+    out = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            if isinstance(fmt, FixedFormatter):
+                fmt.seq = list(fmt.seq)
+                out.append(fmt.seq)
+            elif isinstance(fmt, FuncFormatter) and isinstance(fmt.func, functools.partial) \
+                    and fmt.func.args and isinstance(fmt.func.args[0], dict):
+                out.append(fmt.func.args[0])
+    return out
+
+
+def figure_zh(fig, fmt: str = "png") -> bytes | None:
+    """The figure as the Chinese edition shows it: every text of :func:`figure_texts` and every
+    fixed tick label that :data:`m2d.i18n.FIGURE_TERMS` translates is drawn in Chinese (in
+    :data:`CJK_FONT`), the figure saved as ``fmt`` and then restored unchanged. None when nothing
+    in it is translated, or no Chinese font is installed (the English figure is shown then).
+
+    Notebook: every chapter (through :func:`install_print_form`, while the book is built)
+    Args:
+        fig (matplotlib.figure.Figure): the figure
+        fmt (str): ``"png"`` (the HTML edition; alt text from the Chinese words) or ``"pdf"``
+    Returns:
+        data (bytes | None)
+    Raises:
+        ValueError: another format
+    """
+    from io import BytesIO
+
+    from m2d import i18n
+
+    if fmt not in ("png", "pdf"):
+        raise ValueError(f"fmt must be 'png' or 'pdf', got {fmt!r}")
+    if not fig.axes or cjk_font() is None:
+        return None
+    texts = [(t, t.get_text(), t.get_fontfamily()) for t in figure_texts(fig)]
+    texts = [(t, s, fam, i18n.translate_figure(s)) for t, s, fam in texts]
+    texts = [x for x in texts if x[3] != x[1]]
+    ticks = []  # (word table, key, English, Chinese)
+    for table in _tick_words(fig):
+        for k in (list(table) if isinstance(table, dict) else range(len(table))):
+            zh = i18n.translate_figure(str(table[k]))
+            if zh != str(table[k]):
+                ticks.append((table, k, table[k], zh))
+    if not texts and not ticks:
+        return None
+    import logging
+
+    family = [*fig.axes[0].xaxis.label.get_fontfamily(), CJK_FONT]
+    tick_fonts = []
+    log = logging.getLogger("matplotlib.font_manager")
+    level = log.level
+    log.setLevel(logging.ERROR)  # "weight normal not found, using 500": the font has one weight
+    try:
+        for t, _, _, zh in texts:
+            t.set_text(zh)
+            t.set_fontfamily(family)
+        for table, k, _, zh in ticks:
+            table[k] = zh
+        for ax in fig.axes:
+            for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
+                tick_fonts.append((label, label.get_fontfamily()))
+                label.set_fontfamily(family)
+        buf = BytesIO()
+        if fmt == "png":
+            fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight")
+            data = png_with_alt(buf.getvalue(), describe(fig))
+        else:
+            fig.savefig(buf, format="pdf", dpi=200, bbox_inches="tight")
+            data = buf.getvalue()
+            if len(data) > PRINT_PDF_MAX:
+                return None
+        return data
+    finally:
+        for t, s, fam, _ in texts:
+            t.set_text(s)
+            t.set_fontfamily(fam)
+        for table, k, en, _ in ticks:
+            table[k] = en
+        for label, fam in tick_fonts:
+            label.set_fontfamily(fam)
+        log.setLevel(level)
