@@ -376,3 +376,27 @@ def test_chinese_proofs_open_in_chinese(book):
         proofs += text.count("证明：")
         english += len(re.findall(r">\s*Proof\.\s", text)) + text.count("Proof. ")
     assert english == 0 and proofs >= 10, (english, proofs)
+
+
+def test_chinese_figures_are_drawn_in_chinese(book):
+    """The zh pages show the figures' Chinese forms (plotting.figure_zh), in the places where the
+    English pages show the English ones: a different picture, whose alt text (read from it) is
+    mostly Chinese; the English pages' pictures have no Chinese."""
+    from m2d import plotting
+
+    if plotting.cjk_font() is None:
+        pytest.skip("no Chinese font: the Chinese edition keeps the English figures")
+
+    def figures(path):
+        return re.findall(r'<img[^>]+alt="(Figure[^"]*)"[^>]*src="([^"]+)"|<img[^>]+src="([^"]+)"[^>]*'
+                          r'alt="(Figure[^"]*)"', path.read_text(errors="replace"))
+
+    swapped = chinese = 0
+    for en_page in sorted((book / "notebooks").glob("*.html")):
+        en, zh = figures(en_page), figures(book / "zh" / "notebooks" / en_page.name)
+        assert len(en) == len(zh), en_page.name
+        for e, z in zip(en, zh, strict=True):
+            swapped += (e[1] or e[2]) != (z[1] or z[2])
+            chinese += bool(_CJK.search(z[0] or z[3]))
+            assert not _CJK.search(e[0] or e[3]), f"{en_page.name}: a Chinese picture in English"
+    assert swapped >= 45 and chinese >= 25, (swapped, chinese)

@@ -19,9 +19,9 @@ def test_editor_initial_state(editor):
     np.testing.assert_allclose(editor.P, example_chains.illiac_matrix(), atol=1e-4)
     np.testing.assert_allclose(editor.pi @ editor.P, editor.pi, atol=1e-12)
     assert len(editor.melody) == 24 and editor.image[:4] == b"\x89PNG"
-    # the SoundFont piano: the melody's notes, then 1 s of release after the last one
+    # the SoundFont piano: the melody's notes, then 0.3 s of release after the last one
     assert editor.signal.size == pytest.approx(round(24 * 0.5 * 60 / editor.tempo.value * audio.SR)
-                                               + audio.SR, abs=2)
+                                               + round(0.3 * audio.SR), abs=2)
     assert audio.audio_stats(editor.signal)["rms"] > 0.05
 
 
@@ -42,7 +42,8 @@ def test_seed_length_start_change_the_melody(editor):
     editor.start.value = "G"
     assert editor.melody[0] % 12 == 7
     editor.tempo.value = 200
-    assert editor.signal.size == pytest.approx(round(40 * 0.5 * 60 / 200 * audio.SR) + audio.SR, abs=2)
+    expect = round(40 * 0.5 * 60 / 200 * audio.SR) + round(0.3 * audio.SR)
+    assert editor.signal.size == pytest.approx(expect, abs=2)
 
 
 @pytest.mark.parametrize("text,msg", [

@@ -37,6 +37,7 @@ Accessibility (issue 16; tests/test_browser.py runs axe-core on every page):
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -158,53 +159,10 @@ def _page_of(node, default: str) -> str:
     return default
 
 
-def _zh_figures(app, doctree) -> None:
-    """The Chinese edition shows each figure's Chinese form: while the book executes, every
-    figure also carries it (m2d.plotting.figure_zh, output types ZH_PNG and ZH_PDF beside its PNG
-    and PDF); here, before Sphinx collects the images, an image of a cell output whose English file
-    has a Chinese form is pointed at that form, written beside it (myst-nb names output files by the
-    SHA-256 of their bytes, which finds the form)."""
-    if not _is_zh(app):
-        return
-    import base64
-    import hashlib
-    import json
-    import os
-
-    from docutils import nodes
-
-    from m2d import plotting
-
-    images = [n for n in doctree.findall(nodes.image) if str(n.get("uri", "")).startswith("/")]
-    files = [(n, Path(app.srcdir, n["uri"].lstrip("/")).resolve()) for n in images]
-    files = [(n, f) for n, f in files if re.fullmatch(r"[0-9a-f]{64}\.(png|pdf)", f.name)]
-    if not files:
-        return
-    nb = files[0][1].parent / f"{app.env.docname}.ipynb"
-    if not nb.exists():
-        return
-    forms = {}
-    for cell in json.loads(nb.read_text(encoding="utf-8")).get("cells", []):
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            for en, zh in (("image/png", plotting.ZH_PNG), ("application/pdf", plotting.ZH_PDF)):
-                if en in data and zh in data:
-                    key = hashlib.sha256(base64.b64decode(data[en])).hexdigest()
-                    forms[key] = base64.b64decode(data[zh])
-    for node, path in files:
-        zh = forms.get(path.stem)
-        if zh is None:
-            continue
-        target = path.with_name(hashlib.sha256(zh).hexdigest() + path.suffix)
-        if not target.exists():
-            target.write_bytes(zh)
-        node["uri"] = "/" + os.path.relpath(target, app.srcdir)
-
-
 def _translate_tables(app, doctree, docname) -> None:
     """The Chinese edition: the library's printed tables (cell outputs) get Chinese header and
     row labels, cell by cell from m2d.i18n.TABLE_TERMS (the English execution serves both editions;
-    a cell without an entry stays as printed)."""
+    a cell without an entry stays as printed), and the players' HTML tables their column headers."""
     if not _is_zh(app):
         return
     from docutils import nodes
@@ -223,6 +181,14 @@ def _translate_tables(app, doctree, docname) -> None:
             if zh != entry.astext() and len(paragraphs) == 1:
                 paragraphs[0].clear()
                 paragraphs[0] += nodes.Text(zh)
+    # the players' tables (m2d.players.players_html) are HTML: their column headers
+    for raw in doctree.findall(nodes.raw):
+        if "html" not in raw.get("format", "") or "<th" not in raw.astext():
+            continue
+        text = re.sub(r"(<th[^>]*>)([^<]*)(</th>)", lambda m: m.group(1) + html.escape(
+            i18n.translate_cell(html.unescape(m.group(2)))) + m.group(3), raw.astext())
+        if text != raw.astext():
+            raw.replace_self(nodes.raw("", text, format=raw["format"]))
 
 
 def _printed_forms(app, doctree, docname) -> None:
@@ -445,7 +411,6 @@ def setup(app):
     app.connect("doctree-resolved", _png_alt_text)
     app.connect("doctree-resolved", _printed_forms)
     app.connect("doctree-resolved", _translate_tables)
-    app.connect("doctree-read", _zh_figures, priority=400)  # before Sphinx collects the images
     app.connect("doctree-resolved", _proof_titles)
     app.connect("builder-inited", _latex_standins)
     app.connect("doctree-resolved", _drop_thebe_nodes, priority=900)  # after sphinx-thebe's

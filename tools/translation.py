@@ -440,6 +440,11 @@ def zh_config() -> Path:
     # Jupyter Book links the stylesheets of <source>/_static itself; the source here is zh/
     conf["html_css_files"] = sorted(p.name for p in (ROOT / "_static").glob("*.css"))
     conf["html_extra_path"] = []  # MathJax, require.js, the widget manager: the English build's copy
+    # the figures' Chinese forms (m2d.plotting.figure_zh) before their English twins: in HTML after
+    # text/html (a frame player stays a player), in LaTeX the vector form first
+    conf["nb_mime_priority_overrides"] = [["html", "image/x-m2d-zh+png", 45],
+                                          ["latex", "application/x-m2d-zh+pdf", 5],
+                                          ["latex", "image/x-m2d-zh+png", 15]]
     conf["mathjax_path"] = "../../mathjax/tex-chtml.js"
     conf["html_js_files"] = ["../" + f for f in conf["html_js_files"]]
     cfg["latex"]["latex_documents"] = {"targetname": "from-markov-to-diffusion-zh.tex"}

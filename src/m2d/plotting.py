@@ -542,6 +542,24 @@ def _zh_form(fig, fmt: str) -> str | None:
     return None if data is None else base64.b64encode(data).decode("ascii")
 
 
+class ZhFigureRenderer:
+    """myst-nb's renderer of the Chinese forms (a ``myst_nb.mime_renderers`` entry point of this
+    package): :data:`ZH_PNG` and :data:`ZH_PDF` become images like their ``image/png`` and
+    ``application/pdf`` twins. Only the Chinese build ranks them above the twins
+    (``nb_mime_priority_overrides`` in tools/translation.py); every other build never picks them."""
+
+    mime_priority_overrides: tuple = ()
+
+    @staticmethod
+    def handle_mime(renderer, data, inline: bool):
+        import dataclasses
+
+        if data.mime_type not in (ZH_PNG, ZH_PDF) or inline:
+            return None
+        twin = "image/png" if data.mime_type == ZH_PNG else "application/pdf"
+        return renderer.render_image(dataclasses.replace(data, mime_type=twin))
+
+
 def _zh_formatter_class():
     from IPython.core.formatters import BaseFormatter
     from traitlets import ObjectName
@@ -790,7 +808,8 @@ def figure_zh(fig, fmt: str = "png") -> bytes | None:
     try:
         for t, _, _, zh in texts:
             t.set_text(zh)
-            t.set_fontfamily(family)
+            # mathtext draws a string's words in its first family, without falling back per glyph
+            t.set_fontfamily([CJK_FONT, *family[:-1]] if "$" in zh else family)
         for table, k, _, zh in ticks:
             table[k] = zh
         for ax in fig.axes:

@@ -186,10 +186,12 @@ def melody_events(pitches: Sequence[int], durations: Sequence[float] | float = 0
 
 
 def render_melody(pitches: Sequence[int], durations: Sequence[float] | float = 0.5,
-                  tempo: float = 120.0, program: int = PIANO, sr: int = SR) -> np.ndarray:
-    """A melody (MIDI pitches, durations in quarter notes) played by one SoundFont instrument.
+                  tempo: float = 120.0, program: int = PIANO, sr: int = SR, tail: float = 1.0
+                  ) -> np.ndarray:
+    """A melody (MIDI pitches, durations in quarter notes) played by one SoundFont instrument,
+    with ``tail`` seconds of release after the last note.
 
     Raises:
         ValueError: pitches and durations of different lengths (and the errors of :func:`render`)
     """
-    return render(melody_events(pitches, durations, tempo, program), sr=sr)
+    return render(melody_events(pitches, durations, tempo, program), sr=sr, tail=tail)

@@ -237,7 +237,7 @@ class AttentionExplorer:
             self.score.show(pitches, durations, key=self.key_signature())
         timing["score"] = time.perf_counter() - t0
         if new_melody:
-            self.signal = soundfont.render_melody(pitches, durations, tempo=self.tempo)  # piano
+            self.signal = soundfont.render_melody(pitches, durations, tempo=self.tempo, tail=0.3)
         self._play(new_melody)
         timing["sound"] = time.perf_counter() - t0
         if new_melody:

@@ -210,7 +210,8 @@ class TransitionMatrixEditor:
         timing = {"picture": time.perf_counter() - t0}
         self.score.show(self.melody, 0.5, key="C")  # the presets live in C, as the chapter's chains
         timing["score"] = time.perf_counter() - t0
-        self.signal = soundfont.render_melody(self.melody, 0.5, tempo=self.tempo.value)  # piano
+        # the piano; a short release tail (the static page embeds one sound per frame)
+        self.signal = soundfont.render_melody(self.melody, 0.5, tempo=self.tempo.value, tail=0.3)
         self.player.clear_output(wait=True)
         with self.player:
             from IPython.display import display
