@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from test_browser import Visit, book  # noqa: F401  (the built-book fixture)
 
+from m2d import i18n
 from m2d.widgets.attention import parse_melody
 
 CHAPTER = "notebooks/02_attention.html"
@@ -103,7 +104,8 @@ def test_live_attention_matches_the_library(book, browser, transformer, edition)
     assert len(s["continuation"]) == 8 and all(55 <= m <= 81 for m in s["continuation"])
     maps = page.locator(".m2d-attn-live-maps canvas")
     assert maps.count() == L * H
-    assert "layer 0, head 0" in maps.first.get_attribute("aria-label")
+    lang = "zh" if edition else "en"  # the Chinese page shows m2d.i18n's words
+    assert ("第 0 层第 0 个头" if edition else "layer 0, head 0") in maps.first.get_attribute("aria-label")
 
     # a bad token: parse_melody's message beside the box, the text and the last maps kept
     n = _updates(page)
@@ -111,12 +113,13 @@ def test_live_attention_matches_the_library(book, browser, transformer, edition)
     page.wait_for_timeout(300)
     with pytest.raises(ValueError) as exc:
         parse_melody("C4 D4 H4")
-    assert page.inner_text(".m2d-attn-live-error").strip() == f"\u26a0 {exc.value}"
+    assert page.inner_text(".m2d-attn-live-error").strip() == i18n.translate(f"\u26a0 {exc.value}", lang)
     assert page.input_value(".m2d-attn-live-text") == "C4 D4 H4"
     assert _updates(page) == n and _state(page)["midi"] == midi.tolist()
     page.fill(".m2d-attn-live-text", "C4")
     page.wait_for_timeout(200)
-    assert "at least two notes" in page.inner_text(".m2d-attn-live-error")
+    two = "至少输入两个音符" if edition else "at least two notes"
+    assert two in page.inner_text(".m2d-attn-live-error")
 
     # the same seed gives the same continuation; a new seed is drawn afresh
     page.fill(".m2d-attn-live-text", MELODY)
