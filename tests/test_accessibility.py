@@ -63,7 +63,7 @@ def test_frame_player_names_its_group_picture_and_sound():
     assert "aria-label='sound of Forward process: low noise, seed 0'" in page
     assert "aria-live='polite'" in page
     # every control is a native, labelled form element (keyboard-operable, named by its label)
-    controls = re.findall(r"<label>(\w+) <(input|select)", page)
+    controls = re.findall(r"<label><span class='m2d-pname'>(\w+)</span> <(input|select)", page)
     assert controls == [("noise", "select"), ("seed", "input")]
 
 
